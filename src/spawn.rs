@@ -1,0 +1,259 @@
+//! The parent's side of a spawn: checks, the fork, and reading the child's
+//! report.
+
+use libc::c_int;
+
+use crate::child::{self, Plan, RECORD_LEN, Record};
+use crate::command::{Command, Slot, Strategy};
+use crate::path::{self, PATH_MAX};
+use crate::process::{self, Child};
+use crate::{Errno, Error, Step, os};
+
+/// Most slots a descriptor map may have. The child needs one scratch number
+/// per slot, kept in the parent's stack frame, so the bound keeps that frame
+/// small enough for a signal handler's stack.
+pub const MAX_FDS: usize = 512;
+
+/// Most supplementary groups (`NGROUPS_MAX`: 65536 on Linux since 2.6.4, 16
+/// on macOS, 1023 on FreeBSD 14, 16 on OpenBSD and NetBSD).
+const NGROUPS_MAX: usize = os::NGROUPS_MAX;
+
+impl Command<'_> {
+    /// `cmd.spawn()` — starts the program and returns its [`Child`] once it
+    /// has been exec'd, or the step that failed.
+    ///
+    /// The parent checks the attributes, finds the program, blocks every
+    /// signal, forks without running any atfork handler, and waits for the
+    /// child to exec or report a failure. A failed child is reaped before
+    /// this returns. No heap memory is used, in the parent or the child.
+    ///
+    /// # Errors
+    ///
+    /// An [`Error`] naming the [`Step`] and its errno: `invalid` for a bad
+    /// request (see [`Error::reason`]), `path` when a name is not found in
+    /// `PATH`, `pipe` and `fork` for the parent's own calls, and the child's
+    /// steps in the order they run, up to `exec`.
+    ///
+    /// # References
+    ///
+    /// [POSIX `fork`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/fork.html),
+    /// [POSIX `execve`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/exec.html),
+    /// [Linux `clone(2)`](https://man7.org/linux/man-pages/man2/clone.2.html)
+    pub fn spawn(&self) -> Result<Child, Error> {
+        validate(self)?;
+
+        let mut path_buf = [0u8; PATH_MAX];
+        let path = path::resolve(self, &mut path_buf)?;
+        let default_argv = [self.program.as_ptr(), core::ptr::null()];
+        let argv = match self.argv {
+            Some(argv) => argv.ptr,
+            None => default_argv.as_ptr(),
+        };
+        let envp = match self.envp {
+            Some(envp) => envp.ptr,
+            None => os::environ(),
+        };
+        let mut moved = [0 as c_int; MAX_FDS];
+        let mut plan = Plan {
+            cmd: self,
+            path,
+            argv,
+            envp,
+            sigmask: 0,
+            fd_limit: if self.close_other_fds { os::fd_limit() } else { 0 },
+            status_fd: -1,
+            moved: moved.as_mut_ptr(),
+        };
+
+        match self.strategy {
+            Strategy::Fork | Strategy::Auto => spawn_fork(&mut plan),
+            Strategy::Vfork => Err(Error::invalid(
+                Errno::EINVAL,
+                "the vfork strategy is not available on this target",
+            )),
+        }
+    }
+}
+
+/// Rejects contradictory or impossible requests before anything is done.
+fn validate(cmd: &Command<'_>) -> Result<(), Error> {
+    let bad = |errno, reason| Err(Error::invalid(errno, reason));
+    let ctty_in_map = |fd: c_int| match cmd.fds {
+        Some(map) => matches!(map.get(fd as usize), Some(Slot::Fd(_))),
+        None => (0..3).contains(&fd),
+    };
+
+    if let Some(map) = cmd.fds {
+        if map.len() > MAX_FDS {
+            return bad(Errno::E2BIG, "descriptor map longer than MAX_FDS slots");
+        }
+        if map.iter().any(|slot| matches!(slot, Slot::Fd(fd) if *fd < 0)) {
+            return bad(Errno::EBADF, "descriptor map slot with a negative descriptor");
+        }
+    }
+    if let Some(argv) = cmd.argv {
+        // SAFETY: `argv` is a NUL-terminated array (CStrArray, or args_raw's
+        // contract).
+        if argv.ptr.is_null() || unsafe { (*argv.ptr).is_null() } {
+            return bad(Errno::EINVAL, "argv is empty: it needs at least argv[0]");
+        }
+    }
+    if cmd.envp.is_some_and(|envp| envp.ptr.is_null()) {
+        return bad(Errno::EINVAL, "envp is a null pointer");
+    }
+    if cmd.groups.is_some_and(|groups| groups.len() > NGROUPS_MAX) {
+        return bad(Errno::EINVAL, "more supplementary groups than NGROUPS_MAX");
+    }
+    if cmd.uid == Some(libc::uid_t::MAX) || cmd.gid == Some(libc::gid_t::MAX) {
+        return bad(Errno::EINVAL, "uid or gid -1 is not an id");
+    }
+    if cmd.pgid.is_some_and(|pgid| pgid < 0) {
+        return bad(Errno::EINVAL, "negative process group id");
+    }
+    if cmd.setsid && cmd.pgid.is_some() {
+        return bad(Errno::EINVAL, "setsid and setpgid exclude each other: a session leader cannot change its group");
+    }
+    if cmd.ctty.is_some_and(|fd| fd < 0) {
+        return bad(Errno::EBADF, "negative ctty descriptor");
+    }
+    if cmd.foreground {
+        if cmd.setctty {
+            return bad(Errno::EINVAL, "foreground and setctty exclude each other");
+        }
+        if cmd.setsid {
+            return bad(Errno::EINVAL, "foreground needs the parent's terminal, which setsid leaves");
+        }
+        if cmd.ctty.is_none() {
+            return bad(Errno::EINVAL, "foreground needs a ctty descriptor");
+        }
+    }
+    if cmd.setctty {
+        let Some(fd) = cmd.ctty else {
+            return bad(Errno::EINVAL, "setctty needs a ctty descriptor");
+        };
+        if !ctty_in_map(fd) {
+            return bad(Errno::EBADF, "setctty's ctty is not a descriptor of the child's map");
+        }
+        if !cmd.setsid {
+            return bad(Errno::EINVAL, "setctty needs setsid: only a session leader can take a terminal");
+        }
+    }
+    Ok(())
+}
+
+/// The classic path: a fork, a close-on-exec pipe for the child's report.
+fn spawn_fork(plan: &mut Plan<'_>) -> Result<Child, Error> {
+    let [read_end, write_end] = os::pipe_cloexec().map_err(|errno| Error::new(Step::Pipe, errno))?;
+    let close_pipe = || {
+        // SAFETY: both descriptors are this spawn's own.
+        let _ = unsafe { os::close(read_end) };
+        // SAFETY: as above.
+        let _ = unsafe { os::close(write_end) };
+    };
+    // A source that has the pipe's number was not open when the pipe was
+    // made: in the child it would be the pipe, so it is reported as the bad
+    // descriptor it was.
+    if let Some(map) = plan.cmd.fds {
+        let is_pipe = |slot: &Slot| matches!(*slot, Slot::Fd(fd) if fd == read_end || fd == write_end);
+        if map.iter().any(is_pipe) {
+            close_pipe();
+            return Err(Error::new(Step::Fd, Errno::EBADF));
+        }
+    }
+    plan.status_fd = write_end;
+
+    let mut old_mask = 0;
+    // SAFETY: blocking signals in this thread only delays their handlers.
+    if let Err(errno) = unsafe { os::block(!0, &mut old_mask) } {
+        close_pipe();
+        return Err(Error::new(Step::Fork, errno));
+    }
+    plan.sigmask = match plan.cmd.sigmask {
+        Some(set) => set.0,
+        None => old_mask,
+    };
+
+    // SAFETY: the child branch only runs `child::run`, which keeps to the
+    // rules a forked child must follow, and leaves by the raw exit.
+    let forked = unsafe { os::fork() };
+    if let Ok(0) = forked {
+        // SAFETY: this is the freshly forked child, with all signals blocked.
+        let record = unsafe { child::run(plan) };
+        let bytes = (&raw const record).cast();
+        // SAFETY: `record` is a live value of RECORD_LEN bytes; a failed
+        // write leaves the parent to see end of file, and nothing else can be
+        // done about it here.
+        let _ = unsafe { os::write(plan.status_fd, bytes, RECORD_LEN) };
+        // SAFETY: the raw exit runs no atexit handler and flushes nothing.
+        unsafe { os::exit(127) };
+    }
+
+    // SAFETY: restores the mask saved above.
+    let _ = unsafe { os::set_sigmask(old_mask, None) };
+    // SAFETY: the write end is this spawn's own; the child has its copy.
+    let _ = unsafe { os::close(write_end) };
+    let pid = match forked {
+        Ok(pid) => pid,
+        Err(errno) => {
+            // SAFETY: as above.
+            let _ = unsafe { os::close(read_end) };
+            return Err(Error::new(Step::Fork, errno));
+        }
+    };
+
+    let report = read_record(read_end);
+    // SAFETY: as above.
+    let _ = unsafe { os::close(read_end) };
+    match report {
+        // End of file: the exec closed the child's write end.
+        Ok(None) => Ok(Child::from_pid(pid)),
+        Ok(Some(record)) => {
+            process::reap(pid);
+            Err(decode(record))
+        }
+        Err(errno) => {
+            // The child's fate is unknown; do not leave it behind.
+            // SAFETY: kill takes no pointer; `pid` is our unreaped child.
+            let _ = unsafe { os::kill(pid, libc::SIGKILL) };
+            process::reap(pid);
+            Err(Error::new(Step::Protocol, errno))
+        }
+    }
+}
+
+/// Reads the child's report: `None` at end of file, a record when it is
+/// whole, `EPROTO` when it is cut short.
+fn read_record(fd: c_int) -> Result<Option<Record>, Errno> {
+    let mut buf = [0u8; RECORD_LEN];
+    let mut got = 0;
+    while got < RECORD_LEN {
+        let rest = &mut buf[got..];
+        // SAFETY: `rest` is a live, writable buffer of `rest.len()` bytes.
+        match unsafe { os::read(fd, rest.as_mut_ptr().cast(), rest.len()) } {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(Errno::EINTR) => continue,
+            Err(errno) => return Err(errno),
+        }
+    }
+    match got {
+        0 => Ok(None),
+        RECORD_LEN => {
+            // SAFETY: `buf` holds RECORD_LEN bytes and `Record` is two plain
+            // integers, valid for any bit pattern.
+            Ok(Some(unsafe { buf.as_ptr().cast::<Record>().read_unaligned() }))
+        }
+        _ => Err(Errno::EPROTO),
+    }
+}
+
+/// The error a child's record stands for; a record that names no child
+/// step is a protocol error.
+pub(crate) fn decode(record: Record) -> Error {
+    match Step::from_raw(record.step) {
+        Some(step) if step.is_child() && record.errno > 0 => {
+            Error::new(step, Errno::from_raw(record.errno))
+        }
+        _ => Error::new(Step::Protocol, Errno::EPROTO),
+    }
+}
