@@ -60,7 +60,11 @@ impl Command<'_> {
             argv,
             envp,
             sigmask: 0,
-            fd_limit: if self.close_other_fds { os::fd_limit() } else { 0 },
+            fd_limit: if self.close_other_fds {
+                os::fd_limit()
+            } else {
+                0
+            },
             status_fd: -1,
             moved: moved.as_mut_ptr(),
         };
@@ -87,8 +91,14 @@ fn validate(cmd: &Command<'_>) -> Result<(), Error> {
         if map.len() > MAX_FDS {
             return bad(Errno::E2BIG, "descriptor map longer than MAX_FDS slots");
         }
-        if map.iter().any(|slot| matches!(slot, Slot::Fd(fd) if *fd < 0)) {
-            return bad(Errno::EBADF, "descriptor map slot with a negative descriptor");
+        if map
+            .iter()
+            .any(|slot| matches!(slot, Slot::Fd(fd) if *fd < 0))
+        {
+            return bad(
+                Errno::EBADF,
+                "descriptor map slot with a negative descriptor",
+            );
         }
     }
     if let Some(argv) = cmd.argv {
@@ -111,7 +121,10 @@ fn validate(cmd: &Command<'_>) -> Result<(), Error> {
         return bad(Errno::EINVAL, "negative process group id");
     }
     if cmd.setsid && cmd.pgid.is_some() {
-        return bad(Errno::EINVAL, "setsid and setpgid exclude each other: a session leader cannot change its group");
+        return bad(
+            Errno::EINVAL,
+            "setsid and setpgid exclude each other: a session leader cannot change its group",
+        );
     }
     if cmd.ctty.is_some_and(|fd| fd < 0) {
         return bad(Errno::EBADF, "negative ctty descriptor");
@@ -121,7 +134,10 @@ fn validate(cmd: &Command<'_>) -> Result<(), Error> {
             return bad(Errno::EINVAL, "foreground and setctty exclude each other");
         }
         if cmd.setsid {
-            return bad(Errno::EINVAL, "foreground needs the parent's terminal, which setsid leaves");
+            return bad(
+                Errno::EINVAL,
+                "foreground needs the parent's terminal, which setsid leaves",
+            );
         }
         if cmd.ctty.is_none() {
             return bad(Errno::EINVAL, "foreground needs a ctty descriptor");
@@ -132,10 +148,16 @@ fn validate(cmd: &Command<'_>) -> Result<(), Error> {
             return bad(Errno::EINVAL, "setctty needs a ctty descriptor");
         };
         if !ctty_in_map(fd) {
-            return bad(Errno::EBADF, "setctty's ctty is not a descriptor of the child's map");
+            return bad(
+                Errno::EBADF,
+                "setctty's ctty is not a descriptor of the child's map",
+            );
         }
         if !cmd.setsid {
-            return bad(Errno::EINVAL, "setctty needs setsid: only a session leader can take a terminal");
+            return bad(
+                Errno::EINVAL,
+                "setctty needs setsid: only a session leader can take a terminal",
+            );
         }
     }
     Ok(())
@@ -143,7 +165,8 @@ fn validate(cmd: &Command<'_>) -> Result<(), Error> {
 
 /// The classic path: a fork, a close-on-exec pipe for the child's report.
 fn spawn_fork(plan: &mut Plan<'_>) -> Result<Child, Error> {
-    let [read_end, write_end] = os::pipe_cloexec().map_err(|errno| Error::new(Step::Pipe, errno))?;
+    let [read_end, write_end] =
+        os::pipe_cloexec().map_err(|errno| Error::new(Step::Pipe, errno))?;
     let close_pipe = || {
         // SAFETY: both descriptors are this spawn's own.
         let _ = unsafe { os::close(read_end) };
@@ -154,7 +177,8 @@ fn spawn_fork(plan: &mut Plan<'_>) -> Result<Child, Error> {
     // made: in the child it would be the pipe, so it is reported as the bad
     // descriptor it was.
     if let Some(map) = plan.cmd.fds {
-        let is_pipe = |slot: &Slot| matches!(*slot, Slot::Fd(fd) if fd == read_end || fd == write_end);
+        let is_pipe =
+            |slot: &Slot| matches!(*slot, Slot::Fd(fd) if fd == read_end || fd == write_end);
         if map.iter().any(is_pipe) {
             close_pipe();
             return Err(Error::new(Step::Fd, Errno::EBADF));
@@ -241,7 +265,9 @@ fn read_record(fd: c_int) -> Result<Option<Record>, Errno> {
         RECORD_LEN => {
             // SAFETY: `buf` holds RECORD_LEN bytes and `Record` is two plain
             // integers, valid for any bit pattern.
-            Ok(Some(unsafe { buf.as_ptr().cast::<Record>().read_unaligned() }))
+            Ok(Some(unsafe {
+                buf.as_ptr().cast::<Record>().read_unaligned()
+            }))
         }
         _ => Err(Errno::EPROTO),
     }

@@ -6,6 +6,8 @@
 mod imp;
 
 #[cfg(not(any(target_os = "linux")))]
-compile_error!("forkexec supports Linux, macOS, FreeBSD, OpenBSD and NetBSD; this OS is not one of them");
+compile_error!(
+    "forkexec supports Linux, macOS, FreeBSD, OpenBSD and NetBSD; this OS is not one of them"
+);
 
 pub use imp::*;

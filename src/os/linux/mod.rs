@@ -74,9 +74,24 @@ pub(crate) unsafe fn trace_me() -> Result<(), Errno> {
 ///
 /// Only meant for a child that will `execve` next, with all signals blocked.
 pub(crate) unsafe fn reset_signal_handlers(force: RawSigSet) -> Result<(), Errno> {
-    let default = KernelSigaction { handler: libc::SIG_DFL, flags: 0, restorer: 0, mask: 0 };
-    let ignore = KernelSigaction { handler: libc::SIG_IGN, flags: 0, restorer: 0, mask: 0 };
-    let mut old = KernelSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 };
+    let default = KernelSigaction {
+        handler: libc::SIG_DFL,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    let ignore = KernelSigaction {
+        handler: libc::SIG_IGN,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    let mut old = KernelSigaction {
+        handler: 0,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
     for sig in 1..NSIG {
         if sig == libc::SIGKILL || sig == libc::SIGSTOP {
             continue;
@@ -174,7 +189,10 @@ pub(crate) unsafe fn close_from(first: c_int, keep: c_int, limit: c_int) -> Resu
 
 /// The soft limit on descriptors, bounding [`close_from`]'s fallback loop.
 pub(crate) fn fd_limit() -> c_int {
-    let mut rlim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut rlim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: `rlim` is a live `rlimit`.
     match unsafe { getrlimit(libc::RLIMIT_NOFILE as c_int, &mut rlim) } {
         Ok(()) => rlim.rlim_cur.min(c_int::MAX as u64) as c_int,

@@ -51,7 +51,12 @@ pub unsafe fn exit(status: c_int) -> ! {
 
 /// `ptrace(request, pid, addr, data)` — process tracing.
 #[inline]
-pub unsafe fn ptrace(request: c_uint, pid: pid_t, addr: *mut c_void, data: *mut c_void) -> Result<usize, Errno> {
+pub unsafe fn ptrace(
+    request: c_uint,
+    pid: pid_t,
+    addr: *mut c_void,
+    data: *mut c_void,
+) -> Result<usize, Errno> {
     // SAFETY: the caller upholds this function's contract.
     check(unsafe { sc::syscall!(PTRACE, request, pid, addr, data) })
 }
@@ -156,7 +161,11 @@ pub unsafe fn close_range(first: c_uint, last: c_uint, flags: c_uint) -> Result<
 
 /// `execve(path, argv, envp)` — replaces the program; returns only on failure.
 #[inline]
-pub unsafe fn execve(path: *const c_char, argv: *const *const c_char, envp: *const *const c_char) -> Errno {
+pub unsafe fn execve(
+    path: *const c_char,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> Errno {
     // SAFETY: the caller upholds this function's contract.
     match check(unsafe { sc::syscall!(EXECVE, path, argv, envp) }) {
         Ok(_) => Errno::from_raw(0),
@@ -173,7 +182,11 @@ pub unsafe fn write(fd: c_int, buf: *const c_void, count: usize) -> Result<usize
 
 /// `rt_sigaction(signum, act, oldact, 8)` — examines or changes a signal's action.
 #[inline]
-pub unsafe fn rt_sigaction(signum: c_int, act: *const c_void, oldact: *mut c_void) -> Result<(), Errno> {
+pub unsafe fn rt_sigaction(
+    signum: c_int,
+    act: *const c_void,
+    oldact: *mut c_void,
+) -> Result<(), Errno> {
     // SAFETY: the caller upholds this function's contract.
     check(unsafe { sc::syscall!(RT_SIGACTION, signum, act, oldact, 8) }).map(drop)
 }
@@ -201,7 +214,12 @@ pub unsafe fn read(fd: c_int, buf: *mut c_void, count: usize) -> Result<usize, E
 
 /// `wait4(pid, status, options, rusage)` — waits for a child's change of state.
 #[inline]
-pub unsafe fn wait4(pid: pid_t, status: *mut c_int, options: c_int, rusage: *mut libc::rusage) -> Result<pid_t, Errno> {
+pub unsafe fn wait4(
+    pid: pid_t,
+    status: *mut c_int,
+    options: c_int,
+    rusage: *mut libc::rusage,
+) -> Result<pid_t, Errno> {
     // SAFETY: the caller upholds this function's contract.
     check(unsafe { sc::syscall!(WAIT4, pid, status, options, rusage) }).map(|r| r as pid_t)
 }
@@ -222,7 +240,12 @@ pub unsafe fn faccessat(dirfd: c_int, path: *const c_char, mode: c_int) -> Resul
 
 /// `fstatat(dirfd, path, buf, flags)` — a file's status, by `newfstatat`.
 #[inline]
-pub unsafe fn fstatat(dirfd: c_int, path: *const c_char, buf: *mut stat, flags: c_int) -> Result<(), Errno> {
+pub unsafe fn fstatat(
+    dirfd: c_int,
+    path: *const c_char,
+    buf: *mut stat,
+    flags: c_int,
+) -> Result<(), Errno> {
     // SAFETY: the caller upholds this function's contract.
     check(unsafe { sc::syscall!(NEWFSTATAT, dirfd, path, buf, flags) }).map(drop)
 }
