@@ -38,6 +38,7 @@ mod child;
 mod command;
 mod error;
 mod fdmap;
+mod fork_lock;
 mod os;
 mod path;
 mod process;
@@ -45,6 +46,7 @@ mod spawn;
 
 pub use command::{CStrArray, Command, SigSet, Slot, Strategy};
 pub use error::{Errno, Error, Step};
+pub use fork_lock::{ExclusiveGuard, ForkLock, SharedGuard};
 pub use process::{Child, ExitStatus};
 pub use spawn::MAX_FDS;
 
