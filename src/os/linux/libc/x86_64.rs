@@ -357,8 +357,8 @@ pub unsafe fn getpid() -> pid_t {
 
 /// `getrlimit(resource, rlim)` — a resource limit.
 ///
-/// Parent only: not for a forked child. Glibc's resource type is an unsigned
-/// enum.
+/// Parent only: not for a forked child. The resource is an unsigned enum in
+/// glibc's declaration.
 ///
 /// # Safety
 ///
