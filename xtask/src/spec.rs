@@ -369,3 +369,94 @@ fn default_libc_call(call: &Resolved) -> String {
         .collect::<Vec<_>>();
     format!("{}({})", call.name, names.join(", "))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> Spec {
+        Spec::load(&crate::generate::workspace_root()).expect("the spec loads")
+    }
+
+    /// The calls a fork-for-exec child needs (DESIGN.md's sixteen, with the
+    /// fork itself), present and child-allowed on every backend and arch.
+    #[test]
+    fn every_backend_has_the_child_calls() {
+        const CHILD: [&str; 17] = [
+            "chdir",
+            "chroot",
+            "close",
+            "dup2",
+            "execve",
+            "exit",
+            "fcntl",
+            "fork",
+            "getpid",
+            "ioctl",
+            "ptrace",
+            "setgid",
+            "setgroups",
+            "setpgid",
+            "setsid",
+            "setuid",
+            "write",
+        ];
+        let spec = spec();
+        for (name, backend) in &spec.backend {
+            for arch in &backend.archs {
+                let calls = spec.calls_of(name, arch).unwrap();
+                for want in CHILD {
+                    let call = calls.iter().find(|c| c.name == want);
+                    assert!(
+                        call.is_some_and(|c| c.child),
+                        "{name}/{arch}: `{want}` is missing or not child-allowed"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The libc entry points that run atfork or atexit handlers are never
+    /// bound, and the parent-only calls are never marked child-allowed.
+    #[test]
+    fn libc_backends_bind_no_handler_running_entry() {
+        let spec = spec();
+        for (name, backend) in &spec.backend {
+            if backend.kind != Kind::Libc {
+                continue;
+            }
+            for arch in &backend.archs {
+                for call in spec.calls_of(name, arch).unwrap() {
+                    assert!(
+                        !["fork", "vfork", "exit"].contains(&call.symbol.as_str()),
+                        "{name}/{arch}: `{}` binds `{}`",
+                        call.name,
+                        call.symbol
+                    );
+                    if ["read", "wait4", "kill", "faccessat", "fstatat"]
+                        .contains(&call.name.as_str())
+                    {
+                        assert!(!call.child, "{name}/{arch}: `{}` is parent-only", call.name);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Two runs of the generator give the same text.
+    #[test]
+    fn generation_is_deterministic() {
+        let spec = spec();
+        let first = crate::generate::generate(&spec).unwrap();
+        let second = crate::generate::generate(&spec).unwrap();
+        assert_eq!(first, second);
+        assert_eq!(first.len(), 12);
+        for (path, text) in &first {
+            assert!(
+                text.starts_with(crate::generate::HEADER),
+                "{}",
+                path.display()
+            );
+        }
+    }
+}
