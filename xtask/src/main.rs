@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+mod check;
 mod ci;
 #[path = "gen.rs"]
 mod generate;
@@ -14,6 +15,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let result = match task.as_str() {
+        "check-targets" => check::run(rest),
         "ci" => ci::run(rest),
         "gen" => generate::run(rest),
         "help" | "--help" | "-h" => {
@@ -34,6 +36,10 @@ fn main() -> ExitCode {
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
+  check-targets [TARGET...]
+                 build, lint and audit the crate for every OS and arch:
+                 check, clippy, the spawn path's imports and relocations,
+                 variadic declarations, the macOS link against libSystem
   ci [--quick]   every check: formatting, lints, the test suite with each
                  strategy, aarch64 under qemu, docs (CI=true: all required)
   gen [--check]  write src/os/*/<arch>.rs from xtask/spec/calls.toml, or
