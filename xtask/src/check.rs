@@ -37,6 +37,8 @@ use crate::spec::Spec;
 pub mod audit;
 pub mod ir;
 pub mod objects;
+#[cfg(test)]
+mod tests;
 
 use audit::{Expect, Findings};
 use objects::Code;
