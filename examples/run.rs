@@ -5,7 +5,7 @@
 //! This is the command-line face of the crate: it lets the crate be tried
 //! without writing code, and lets any test drive it from a shell. Run it
 //! with `cargo run --example run -- --help` for the whole contract; the text
-//! is [`USAGE`] below.
+//! is `USAGE` below.
 //!
 //! Choices the contract leaves open, made here:
 //!
@@ -19,7 +19,7 @@
 //! - Ids are decimal numbers only: user and group names are not looked up.
 //! - Exit status 127 means the path led to no file (`ENOENT`, `ENOTDIR`,
 //!   `ELOOP`, `ENAMETOOLONG` at `path` or `exec`), 126 that a file was found
-//!   but the kernel would not run it; see [`failure_status`].
+//!   but the kernel would not run it; see `failure_status`.
 //! - The child gets the default action for `SIGPIPE`: the Rust runtime
 //!   ignores it in `run`, and an ignored signal would stay ignored across
 //!   `execve`.

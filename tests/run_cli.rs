@@ -9,11 +9,14 @@
 //! this test, both read off the test's own path
 //! (`<target-dir>[/<triple>]/<profile>/deps/run_cli-<hash>`), and takes the
 //! path from cargo's JSON messages. When this test was built with
-//! `--target`, the example is run through that target's runner, read from
-//! `CARGO_TARGET_<TRIPLE>_RUNNER` (a runner set only in a config file is
-//! not visible here: set the variable, or register the emulator with
-//! binfmt_misc). Known limitation: qemu's user mode does not implement
-//! ptrace, so the `--ptrace` test cannot run under it.
+//! `--target`, the example is run through the runner cargo uses for that
+//! target: `CARGO_TARGET_<TRIPLE>_RUNNER`, else `target.<triple>.runner`
+//! from cargo's config files (see [`target_runner`]). Under qemu's user
+//! mode, which has no ptrace, the `--ptrace` test checks that run reports
+//! exactly that.
+//!
+//! `FORKEXEC_TEST_STRATEGY` (`fork`, `vfork`, `auto`) adds `--strategy` to
+//! every run started, so that CI covers each strategy.
 //!
 //! Every `run` process starts with descriptors 0, 1 and 2 and those a test
 //! gives it, and no other: descriptors this test inherited are closed, so
@@ -103,25 +106,99 @@ fn build_example() -> Example {
         .expect("cargo reported the run example's executable");
 
     let runner = match triple.and_then(OsStr::to_str) {
-        Some(triple) => {
-            let var = format!(
-                "CARGO_TARGET_{}_RUNNER",
-                triple.to_uppercase().replace(['-', '.'], "_")
-            );
-            let value = std::env::var(var).unwrap_or_default();
-            let mut runner: Vec<OsString> = value.split_whitespace().map(OsString::from).collect();
-            // Some tests give run another PATH: find the runner now.
-            if let Some(program) = runner.first_mut() {
-                *program = in_path(program);
-            }
-            runner
-        }
+        Some(triple) => target_runner(triple),
         None => Vec::new(),
     };
     Example {
         path: PathBuf::from(path),
         runner,
     }
+}
+
+/// The runner cargo uses for `triple`, as cargo finds it: the variable
+/// `CARGO_TARGET_<TRIPLE>_RUNNER`, else `target.<triple>.runner` in the
+/// nearest `.cargo/config.toml` from the working directory up, then in
+/// `$CARGO_HOME`. (Runners given for a `cfg(...)` are not looked at.)
+fn target_runner(triple: &str) -> Vec<OsString> {
+    let var = format!(
+        "CARGO_TARGET_{}_RUNNER",
+        triple.to_uppercase().replace(['-', '.'], "_")
+    );
+    let (mut runner, base): (Vec<OsString>, Option<PathBuf>) = match std::env::var(var) {
+        Ok(value) => (value.split_whitespace().map(OsString::from).collect(), None),
+        Err(_) => match runner_in_config(triple) {
+            Some((words, base)) => (words.into_iter().map(OsString::from).collect(), Some(base)),
+            None => return Vec::new(),
+        },
+    };
+    if let Some(program) = runner.first_mut() {
+        *program = resolve_program(program, base.as_deref());
+    }
+    runner
+}
+
+/// `target.<triple>.runner` from the first cargo config file that sets it,
+/// with the directory its relative paths start from (the one holding
+/// `.cargo`).
+fn runner_in_config(triple: &str) -> Option<(Vec<String>, PathBuf)> {
+    let cwd = std::env::current_dir().ok()?;
+    let mut dirs: Vec<PathBuf> = cwd.ancestors().map(|d| d.join(".cargo")).collect();
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")));
+    dirs.extend(home);
+    for dir in dirs {
+        let Some(text) = ["config.toml", "config"]
+            .iter()
+            .find_map(|name| std::fs::read_to_string(dir.join(name)).ok())
+        else {
+            continue;
+        };
+        let table: toml::Table = match text.parse() {
+            Ok(table) => table,
+            Err(e) => panic!("{}: {e}", dir.display()),
+        };
+        let runner = table
+            .get("target")
+            .and_then(|t| t.get(triple))
+            .and_then(|t| t.get("runner"));
+        let words = match runner {
+            None => continue,
+            Some(toml::Value::String(s)) => s.split_whitespace().map(String::from).collect(),
+            Some(toml::Value::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().map(String::from))
+                .collect::<Option<Vec<_>>>()
+                .expect("a runner array holds strings"),
+            Some(other) => panic!("{}: runner is {other:?}", dir.display()),
+        };
+        let base = dir.parent().unwrap_or(&dir).to_path_buf();
+        return Some((words, base));
+    }
+    None
+}
+
+/// Whether the example runs under qemu's user mode (its runner is a
+/// `qemu-*` program).
+fn under_qemu() -> bool {
+    example().runner.first().is_some_and(|program| {
+        Path::new(program)
+            .file_name()
+            .is_some_and(|name| name.as_bytes().starts_with(b"qemu-"))
+    })
+}
+
+/// `program` as a path: itself when absolute; below `base` when relative
+/// with a `/` (cargo's rule for paths in config files); else its first
+/// match in `PATH`, since some tests give run another PATH.
+fn resolve_program(program: &OsStr, base: Option<&Path>) -> OsString {
+    if program.as_bytes().contains(&b'/') {
+        return match base {
+            Some(base) => base.join(program).into(),
+            None => program.into(),
+        };
+    }
+    in_path(program)
 }
 
 /// `program` as a path: itself when it has a `/`, else its first match in
@@ -151,8 +228,24 @@ fn json_executable(line: &str) -> Option<String> {
     }
 }
 
-/// The words that start the example: its runner, then its path.
+/// The words that start the example: its runner, its path, then
+/// `--strategy S` when `FORKEXEC_TEST_STRATEGY` names one, so that CI runs
+/// this file once per strategy.
 fn run_words(path: &Path) -> Vec<OsString> {
+    let mut words = bare_run_words(path);
+    match std::env::var("FORKEXEC_TEST_STRATEGY").as_deref() {
+        Err(std::env::VarError::NotPresent) | Ok("") => {}
+        Ok(strategy @ ("fork" | "vfork" | "auto")) => {
+            words.extend(["--strategy".into(), strategy.into()]);
+        }
+        other => panic!("FORKEXEC_TEST_STRATEGY must be fork, vfork or auto, not {other:?}"),
+    }
+    words
+}
+
+/// The words that start the example without a strategy: for the tests of
+/// `--strategy` and of bad command lines.
+fn bare_run_words(path: &Path) -> Vec<OsString> {
     let mut words = example().runner.clone();
     words.push(path.into());
     words
@@ -172,7 +265,15 @@ fn run<S: AsRef<OsStr>>(args: &[S]) -> Run {
 
 /// As [`run`], for a copy of the example at `path`.
 fn run_at<S: AsRef<OsStr>>(path: &Path, args: &[S]) -> Run {
-    let words = run_words(path);
+    run_words_then(run_words(path), args)
+}
+
+/// As [`run`], without the strategy of `FORKEXEC_TEST_STRATEGY`.
+fn bare_run<S: AsRef<OsStr>>(args: &[S]) -> Run {
+    run_words_then(bare_run_words(&example().path), args)
+}
+
+fn run_words_then<S: AsRef<OsStr>>(words: Vec<OsString>, args: &[S]) -> Run {
     let mut cmd = Command::new(&words[0]);
     cmd.args(&words[1..]).args(args).stdin(Stdio::null());
     Run {
@@ -642,7 +743,7 @@ fn usage_errors_exit_125() {
         (&["--env", "=x", "true"], "--env =x: expected KEY=VALUE"),
     ];
     for (args, message) in cases {
-        let out = run(args).go();
+        let out = bare_run(args).go();
         assert_eq!(
             (out.code, out.stdout().as_str(), out.stderr().as_str()),
             (125, "", format!("run: usage: {message}\n").as_str()),
@@ -1137,6 +1238,11 @@ fn env_is_inherited_by_default() {
 #[test]
 fn ptrace_reports_exec_stop_and_detaches() {
     let out = run(&["--ptrace", "sh", "-c", "echo $$; exit 5"]).go();
+    if under_qemu() {
+        // qemu's user mode has no ptrace: the child's PTRACE_TRACEME fails,
+        // and run must report exactly that.
+        return out.is(125, "", "run: ptrace: ENOSYS (Function not implemented)\n");
+    }
     let stderr = out.stderr();
     if stderr.starts_with("run: ptrace: E") && out.code == 125 {
         return cannot_run(&format!("ptrace is not available: {stderr}"));
@@ -1323,7 +1429,7 @@ fn foreground_takes_the_terminal_for_its_group() {
 #[test]
 fn strategy_fork_and_auto_run() {
     for strategy in ["fork", "auto"] {
-        run(&["--strategy", strategy, "/bin/echo", "hello"])
+        bare_run(&["--strategy", strategy, "/bin/echo", "hello"])
             .go()
             .is(0, "hello\n", "");
     }
@@ -1331,7 +1437,7 @@ fn strategy_fork_and_auto_run() {
 
 #[test]
 fn strategy_vfork_runs_or_reports_invalid() {
-    let out = run(&["--strategy", "vfork", "/bin/echo", "hello"]).go();
+    let out = bare_run(&["--strategy", "vfork", "/bin/echo", "hello"]).go();
     if out.code == 125 {
         eprintln!("the vfork strategy is not available in this build");
         out.is(
