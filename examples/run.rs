@@ -512,13 +512,29 @@ fn wait(child: &forkexec::Child, mut traced: bool) -> u8 {
 
 /// `ptrace(PTRACE_DETACH, pid, 0, signal)` — lets the traced child go on,
 /// delivering `signal` (0: none).
+#[cfg(target_os = "linux")]
 fn detach(pid: pid_t, signal: c_int) -> Result<(), Errno> {
     let data = signal as usize as *mut libc::c_void;
     // SAFETY: PTRACE_DETACH reads no memory: `data` is a signal number, not
-    // a pointer (ptrace(2)).
+    // a pointer (Linux ptrace(2)).
     let detached =
         unsafe { forkexec::raw::ptrace(libc::PTRACE_DETACH as _, pid, std::ptr::null_mut(), data) };
     detached.map(drop)
+}
+
+/// `ptrace(PT_DETACH, pid, 1, signal)` — lets the traced child go on where
+/// it stopped (`addr` 1), delivering `signal` (0: none).
+#[cfg(not(target_os = "linux"))]
+fn detach(pid: pid_t, signal: c_int) -> Result<(), Errno> {
+    let resume_where_stopped = 1 as *mut c_char;
+    // SAFETY: PT_DETACH with `addr` 1 reads no memory (ptrace(2) of macOS
+    // and the BSDs).
+    let ret = unsafe { libc::ptrace(libc::PT_DETACH, pid, resume_where_stopped, signal) };
+    if ret == -1 {
+        let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+        return Err(Errno::from_raw(errno));
+    }
+    Ok(())
 }
 
 /// The exit status for a failed spawn.
@@ -545,8 +561,9 @@ fn failure_status(err: &Error) -> u8 {
         | libc::EISDIR
         | libc::ETXTBSY
         | libc::EINVAL
-        | libc::EIO
-        | libc::ELIBBAD => EXIT_CANNOT_EXECUTE,
+        | libc::EIO => EXIT_CANNOT_EXECUTE,
+        #[cfg(target_os = "linux")]
+        libc::ELIBBAD => EXIT_CANNOT_EXECUTE,
         _ => EXIT_FAILURE,
     }
 }
