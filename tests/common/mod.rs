@@ -564,7 +564,8 @@ pub fn make_root() -> tempfile::TempDir {
 /// `;`-separated items `uid=N`, `gid=N`, `groups=A,B` (empty: none),
 /// `no_setgroups`, `fds=S,S,...` (each a descriptor number or `c` for
 /// closed; empty: a map of no slot), `close_other`, `setsid`, `setpgid`,
-/// `foreground=FD`, `setctty=FD`, `noctty`, `program=PATH`.
+/// `foreground=FD`, `setctty=FD`, `noctty`, `program=PATH`, `dir=PATH`,
+/// `chroot=PATH`.
 #[derive(Default)]
 pub struct NestSpec {
     uid: Option<u32>,
@@ -579,6 +580,8 @@ pub struct NestSpec {
     setctty: Option<RawFd>,
     noctty: bool,
     program: Option<CString>,
+    dir: Option<CString>,
+    chroot: Option<CString>,
 }
 
 impl NestSpec {
@@ -610,6 +613,8 @@ impl NestSpec {
                 "setctty" => s.setctty = Some(num(value) as RawFd),
                 "noctty" => s.noctty = true,
                 "program" => s.program = Some(cstr(value)),
+                "dir" => s.dir = Some(cstr(value)),
+                "chroot" => s.chroot = Some(cstr(value)),
                 _ => panic!("unknown nest item {item:?}"),
             }
         }
@@ -796,13 +801,25 @@ fn nest() -> libc::c_int {
     if spec.noctty {
         cmd.noctty();
     }
-    let outcome = match cmd.spawn() {
+    if let Some(dir) = &spec.dir {
+        cmd.dir(dir);
+    }
+    if let Some(root) = &spec.chroot {
+        cmd.chroot(root);
+    }
+    let mut outcome = match cmd.spawn() {
         Ok(child) => match child.wait() {
             Ok(status) => format!("ok {status:?}"),
             Err(errno) => format!("wait {}", errno.name()),
         },
         Err(e) => format!("err {} {}", e.step(), e.errno().name()),
     };
+    // Whatever happened, no child may be left: not reaped, not running.
+    // SAFETY: a null status pointer is allowed.
+    let left = unsafe { libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG) };
+    if left != -1 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ECHILD) {
+        outcome.push_str(" (a child was left behind)");
+    }
     fs::write(var(RESULT_VAR), outcome).expect("write the nest's result");
     0
 }
