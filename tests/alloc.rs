@@ -104,6 +104,9 @@ fn spawn_and_wait(cmd: &Command<'_>) -> Result<ExitStatus, Error> {
     Ok(child.wait().expect("wait"))
 }
 
+/// What a spawn and wait came to: the status, or the failed step.
+type Outcome = Result<ExitStatus, (Step, Errno)>;
+
 #[test]
 fn the_counter_sees_an_allocation() {
     // The control: an allocation on the counting thread is seen, and one in
@@ -152,7 +155,7 @@ fn a_spawn_allocates_nothing_on_any_path() {
     let mut full = CStrArray::<2>::new();
     full.push(c"x").unwrap();
 
-    let cases: Vec<(&str, Command<'_>, Result<ExitStatus, (Step, Errno)>)> = vec![
+    let cases: Vec<(&str, Command<'_>, Outcome)> = vec![
         (
             "exec, PATH search",
             *Command::new(c"sh").args(&argv),
