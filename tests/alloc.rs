@@ -2,8 +2,8 @@
 //! the success path and on every error path.
 //!
 //! The global allocator of this test binary counts the allocations made by a
-//! thread while that thread has counting switched on, so the harness's
-//! other threads do not disturb the count. Each counted allocation also
+//! thread while that thread has counting switched on, in counters of that
+//! thread, so the harness's other threads do not disturb the count. Each counted allocation also
 //! writes one byte to a pipe: a forked child that allocated would have its
 //! own copy of the counter, but it shares the pipe.
 
@@ -12,25 +12,24 @@ mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 
 use common::{Args, Scratch, cstr, open_file, pipe};
 use forkexec::{CStrArray, Command, Errno, Error, ExitStatus, Slot, Step};
 
 struct Counting;
 
-static COUNT: AtomicUsize = AtomicUsize::new(0);
-static MARK_FD: AtomicI32 = AtomicI32::new(-1);
-
+// Per thread, so that tests running at the same time count apart.
 thread_local! {
     static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static COUNT: Cell<usize> = const { Cell::new(0) };
+    static MARK_FD: Cell<i32> = const { Cell::new(-1) };
 }
 
 impl Counting {
     fn note(&self) {
         if COUNTING.with(Cell::get) {
-            COUNT.fetch_add(1, Ordering::SeqCst);
-            let fd = MARK_FD.load(Ordering::SeqCst);
+            COUNT.with(|c| c.set(c.get() + 1));
+            let fd = MARK_FD.with(Cell::get);
             // SAFETY: write of one static byte; a closed fd only fails.
             unsafe { libc::write(fd, b"a".as_ptr().cast(), 1) };
         }
@@ -73,13 +72,13 @@ fn count(f: impl FnOnce()) -> (usize, usize) {
     let (marks, mark_write) = pipe();
     // SAFETY: F_SETFL with O_NONBLOCK on our own descriptor.
     unsafe { libc::fcntl(marks.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
-    MARK_FD.store(mark_write.as_raw_fd(), Ordering::SeqCst);
-    let before = COUNT.load(Ordering::SeqCst);
+    MARK_FD.with(|m| m.set(mark_write.as_raw_fd()));
+    let before = COUNT.with(Cell::get);
     COUNTING.with(|c| c.set(true));
     f();
     COUNTING.with(|c| c.set(false));
-    let here = COUNT.load(Ordering::SeqCst) - before;
-    MARK_FD.store(-1, Ordering::SeqCst);
+    let here = COUNT.with(Cell::get) - before;
+    MARK_FD.with(|m| m.set(-1));
     (here, drain(&marks))
 }
 
