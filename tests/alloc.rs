@@ -1,11 +1,12 @@
 //! A spawn and a wait allocate nothing, in the parent or in the child, on
 //! the success path and on every error path.
 //!
-//! The global allocator of this test binary counts the allocations made by a
-//! thread while that thread has counting switched on, in counters of that
-//! thread, so the harness's other threads do not disturb the count. Each counted allocation also
-//! writes one byte to a pipe: a forked child that allocated would have its
-//! own copy of the counter, but it shares the pipe.
+//! The global allocator of this test binary counts the allocations a thread
+//! makes while that thread has counting switched on, in counters of that
+//! thread, so the harness's other threads do not disturb the count. Each
+//! counted allocation also writes one byte to a pipe: a forked child that
+//! allocated would have its own copy of the counter, but it shares the
+//! pipe.
 
 mod common;
 
