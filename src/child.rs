@@ -2,7 +2,8 @@
 
 use libc::{c_char, c_int};
 
-use crate::command::{Command, Slot};
+use crate::command::Command;
+use crate::fdmap::{self, FdOps, Request};
 use crate::os;
 use crate::{Errno, Step};
 
@@ -150,8 +151,18 @@ unsafe fn steps(plan: &mut Plan<'_>) -> Result<core::convert::Infallible, Record
     }
 
     // 8. Descriptors.
-    // SAFETY: forwarded from this function's contract.
-    unsafe { arrange_fds(plan) }.at(Step::Fd)?;
+    let request = Request {
+        map: cmd.fds,
+        close_other_fds: cmd.close_other_fds,
+    };
+    let slots = cmd.fds.map_or(0, <[_]>::len);
+    // SAFETY: the parent set aside `moved` with room for every slot, for the
+    // child alone.
+    let moved = unsafe { core::slice::from_raw_parts_mut(plan.moved, slots) };
+    let mut fds = RealFds {
+        fd_limit: plan.fd_limit,
+    };
+    fdmap::arrange(&mut fds, &request, &mut plan.status_fd, moved).at(Step::Fd)?;
 
     // 9. Terminal: give up the one on descriptor 0, or take `ctty`.
     if cmd.noctty {
@@ -197,107 +208,41 @@ pub(crate) fn groups_to_set<'a>(cmd: &Command<'a>) -> Option<&'a [libc::gid_t]> 
     }
 }
 
-/// Step 8: places every slot of the map, closes what must not reach the
-/// program, and keeps the status channel open and close-on-exec.
-///
-/// # Safety
-///
-/// As for [`run`]; `plan.moved` has room for one number per slot.
-#[inline(always)]
-unsafe fn arrange_fds(plan: &mut Plan<'_>) -> Result<(), Errno> {
-    let map: &[Slot] = plan.cmd.fds.unwrap_or(&[]);
-    let len = map.len() as c_int;
-    // Slots 0-2 are closed when the map is shorter, so numbers below 3 are
-    // never a safe place to keep anything.
-    let floor = if len > 3 { len } else { 3 };
-
-    // The status channel goes above every slot, so that placing a slot never
-    // overwrites it; it stays close-on-exec.
-    if plan.status_fd >= 0 && plan.status_fd < floor {
-        // SAFETY: fcntl(F_DUPFD_CLOEXEC) takes an integer.
-        let fd = unsafe { os::fcntl(plan.status_fd, libc::F_DUPFD_CLOEXEC, floor) }?;
-        plan.status_fd = fd;
-    }
-
-    // Slots are placed in increasing order, so a source numbered below its
-    // slot would already be overwritten by the time its slot is placed:
-    // such sources are first copied above the map.
-    for (i, slot) in (0..len).zip(map) {
-        let source = match *slot {
-            Slot::Fd(source) => source,
-            Slot::Closed => -1,
-        };
-        let mut place = source;
-        if source >= 0 && source < i && !maps_to_itself(map, source) {
-            // SAFETY: fcntl(F_DUPFD_CLOEXEC) takes an integer.
-            place = unsafe { os::fcntl(source, libc::F_DUPFD_CLOEXEC, floor) }?;
-        }
-        // SAFETY: the parent sized `moved` to the map.
-        unsafe { plan.moved.add(i as usize).write(place) };
-    }
-
-    for (i, slot) in (0..len).zip(map) {
-        // SAFETY: written by the loop above.
-        let source = unsafe { plan.moved.add(i as usize).read() };
-        match *slot {
-            Slot::Closed => {
-                // SAFETY: closing a number; EBADF means it was closed already.
-                match unsafe { os::close(i) } {
-                    Ok(()) | Err(Errno::EBADF) => {}
-                    Err(errno) => return Err(errno),
-                }
-            }
-            // A slot that maps to itself is already in place, but an inherited
-            // descriptor is usually close-on-exec: clear the flag, or the
-            // program would not see it.
-            Slot::Fd(_) if source == i => {
-                // SAFETY: fcntl(F_SETFD) takes an integer.
-                unsafe { os::fcntl(i, libc::F_SETFD, 0) }?;
-            }
-            Slot::Fd(_) => {
-                // SAFETY: dup2 takes integers; the numbers differ.
-                unsafe { os::dup2(source, i) }?;
-            }
-        }
-    }
-
-    // The sources above the map were the caller's way of naming a slot's
-    // content, not descriptors to pass on: close them. Copies made above
-    // are close-on-exec and go at the exec.
-    for slot in map {
-        if let Slot::Fd(source) = *slot {
-            if source >= len {
-                // SAFETY: as above; a source named twice is closed once.
-                match unsafe { os::close(source) } {
-                    Ok(()) | Err(Errno::EBADF) => {}
-                    Err(errno) => return Err(errno),
-                }
-            }
-        }
-    }
-
-    // Of the standard descriptors, those beyond a given map are closed.
-    if plan.cmd.fds.is_some() {
-        for fd in len..3 {
-            // SAFETY: as above.
-            match unsafe { os::close(fd) } {
-                Ok(()) | Err(Errno::EBADF) => {}
-                Err(errno) => return Err(errno),
-            }
-        }
-    }
-
-    if plan.cmd.close_other_fds {
-        // SAFETY: closing every number above the map is what was asked for;
-        // the status channel is kept.
-        unsafe { os::close_from(floor, plan.status_fd, plan.fd_limit) }?;
-    }
-    Ok(())
+/// The real descriptor table, for [`fdmap::arrange`]: each operation is one
+/// call of the backend.
+struct RealFds {
+    fd_limit: c_int,
 }
 
-fn maps_to_itself(map: &[Slot], fd: c_int) -> bool {
-    match map.get(fd as usize) {
-        Some(Slot::Fd(source)) => *source == fd,
-        _ => false,
+impl FdOps for RealFds {
+    #[inline(always)]
+    fn dup_above(&mut self, fd: c_int, min: c_int) -> Result<c_int, Errno> {
+        // SAFETY: fcntl(F_DUPFD_CLOEXEC) takes an integer argument.
+        unsafe { os::fcntl(fd, libc::F_DUPFD_CLOEXEC, min) }
+    }
+
+    #[inline(always)]
+    fn clear_cloexec(&mut self, fd: c_int) -> Result<(), Errno> {
+        // SAFETY: fcntl(F_SETFD) takes an integer argument.
+        unsafe { os::fcntl(fd, libc::F_SETFD, 0) }.map(drop)
+    }
+
+    #[inline(always)]
+    fn dup2(&mut self, old: c_int, new: c_int) -> Result<(), Errno> {
+        // SAFETY: dup2 takes integers.
+        unsafe { os::dup2(old, new) }.map(drop)
+    }
+
+    #[inline(always)]
+    fn close(&mut self, fd: c_int) -> Result<(), Errno> {
+        // SAFETY: the child closes what step 8 says must not reach the
+        // program; nothing else in the child uses these numbers.
+        unsafe { os::close(fd) }
+    }
+
+    #[inline(always)]
+    fn close_from(&mut self, first: c_int, keep: c_int) -> Result<(), Errno> {
+        // SAFETY: as for `close`.
+        unsafe { os::close_from(first, keep, self.fd_limit) }
     }
 }

@@ -37,6 +37,7 @@
 mod child;
 mod command;
 mod error;
+mod fdmap;
 mod os;
 mod path;
 mod process;

@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+mod ci;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((task, rest)) = args.split_first() else {
@@ -9,13 +11,13 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let result = match task.as_str() {
+        "ci" => ci::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
         }
         _ => Err(format!("unknown task `{task}`\n{USAGE}")),
     };
-    let _ = rest;
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -28,4 +30,6 @@ fn main() -> ExitCode {
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
+  ci [--quick]   every check: formatting, lints, the test suite with each
+                 strategy, aarch64 under qemu, docs (CI=true: all required)
   help           this text";
