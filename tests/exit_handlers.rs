@@ -19,7 +19,15 @@ const SCENARIO_VAR: &str = "FORKEXEC_TEST_SCENARIO";
 /// Runs this test binary as `scenario` and returns its standard output.
 fn run_scenario(scenario: &str) -> String {
     let exe = std::env::current_exe().unwrap();
-    let out = std::process::Command::new(exe)
+    let mut cmd = match common::emulator() {
+        Some(emulator) => {
+            let mut cmd = std::process::Command::new(&emulator[0]);
+            cmd.args(&emulator[1..]).arg(exe);
+            cmd
+        }
+        None => std::process::Command::new(exe),
+    };
+    let out = cmd
         .env(SCENARIO_VAR, scenario)
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())

@@ -280,14 +280,75 @@ impl Scratch {
     }
 }
 
+/// `emulator()` — the command that runs a program of this test binary's
+/// architecture, when the host runs another one (the tests then run under
+/// user-mode emulation, as cargo's runner for a cross target does, and the
+/// kernel cannot exec this binary by itself); `None` on a native run.
+///
+/// `FORKEXEC_TEST_EMULATOR` gives the command, words separated by spaces;
+/// by default it is `qemu-ARCH -L /usr/ARCH-linux-gnu`, Debian's user-mode
+/// emulator and cross sysroot.
+pub fn emulator() -> Option<&'static [String]> {
+    static EMULATOR: std::sync::OnceLock<Option<Vec<String>>> = std::sync::OnceLock::new();
+    EMULATOR
+        .get_or_init(|| {
+            // e_machine of ELF (elf.h): EM_X86_64 is 62, EM_AARCH64 183.
+            let own: u16 = match std::env::consts::ARCH {
+                "x86_64" => 62,
+                "aarch64" => 183,
+                _ => return None,
+            };
+            let mut header = [0u8; 20];
+            let mut host = fs::File::open("/bin/sh").ok()?;
+            host.read_exact(&mut header).ok()?;
+            if u16::from_le_bytes([header[18], header[19]]) == own {
+                return None;
+            }
+            if let Ok(words) = std::env::var("FORKEXEC_TEST_EMULATOR") {
+                return Some(words.split(' ').map(str::to_owned).collect());
+            }
+            let arch = std::env::consts::ARCH;
+            Some(vec![
+                format!("qemu-{arch}"),
+                "-L".to_owned(),
+                format!("/usr/{arch}-linux-gnu"),
+            ])
+        })
+        .as_deref()
+}
+
+/// `unsupported_under_emulation(test, why)` — true, after saying so, when
+/// the tests run under user-mode emulation, which cannot do what `test`
+/// needs (`why`): the emulator, not the crate, lacks it, so this does not
+/// fail under CI. The same test runs natively.
+pub fn unsupported_under_emulation(test: &str, why: &str) -> bool {
+    if emulator().is_none() {
+        return false;
+    }
+    eprintln!("SKIPPED {test} under user-mode emulation: {why}");
+    true
+}
+
 /// `Probe` — this test binary, started as a child in the `report` or `nest`
 /// role, and the files through which it reports.
 pub struct Probe {
     scratch: Scratch,
     exe: CString,
     env: Args,
+    /// The arguments the probe is to see, when the test gives them.
+    args: Option<Vec<OsString>>,
+    /// How it is started: the emulator and its arguments under user-mode
+    /// emulation (see [`emulator`]), otherwise the given arguments.
+    launch: Option<(CString, Args)>,
     report: PathBuf,
     result: PathBuf,
+}
+
+/// `ProbeArrays` — the environment and argument arrays a probe is started
+/// with; see [`Probe::env`].
+pub struct ProbeArrays<'a> {
+    env: CStrArray<'a, 8>,
+    argv: Option<CStrArray<'a, 16>>,
 }
 
 impl Probe {
@@ -334,30 +395,71 @@ impl Probe {
         if let Some(s) = std::env::var_os(STRATEGY_VAR) {
             env.push(format!("{STRATEGY_VAR}={}", s.to_string_lossy()));
         }
-        Self {
+        let mut probe = Self {
             scratch,
             exe: cstr(exe),
             env: Args::new(env),
+            args: None,
+            launch: None,
             report,
             result,
-        }
+        };
+        probe.plan_launch();
+        probe
     }
 
-    /// `probe.exe()` — the program to spawn.
+    /// `probe.with_args(args)` — the probe is started with these arguments,
+    /// `argv[0]` included, rather than the default (its path alone).
+    pub fn with_args<S: AsRef<OsStr>>(mut self, args: impl IntoIterator<Item = S>) -> Self {
+        self.args = Some(args.into_iter().map(|a| a.as_ref().to_owned()).collect());
+        self.plan_launch();
+        self
+    }
+
+    fn plan_launch(&mut self) {
+        let exe = OsStr::from_bytes(self.exe.to_bytes()).to_owned();
+        self.launch = match (emulator(), &self.args) {
+            (None, None) => None,
+            (None, Some(args)) => Some((self.exe.clone(), Args::new(args))),
+            (Some(emulator), args) => {
+                let mut argv: Vec<OsString> = emulator.iter().map(OsString::from).collect();
+                if let Some(args) = args {
+                    argv.extend(["-0".into(), args[0].clone(), exe]);
+                    argv.extend(args[1..].iter().cloned());
+                } else {
+                    argv.push(exe);
+                }
+                Some((cstr(&emulator[0]), Args::new(argv)))
+            }
+        };
+    }
+
+    /// `probe.exe()` — the test binary the probe runs.
     pub fn exe(&self) -> &CStr {
         &self.exe
     }
 
-    /// `probe.env()` — the environment the probe needs (its role and the
-    /// paths of its reports).
-    pub fn env(&self) -> CStrArray<'_, 8> {
-        self.env.array()
+    /// `probe.env()` — what the probe is started with: the environment it
+    /// needs (its role and the paths of its reports) and its arguments.
+    pub fn env(&self) -> ProbeArrays<'_> {
+        ProbeArrays {
+            env: self.env.array(),
+            argv: self.launch.as_ref().map(|(_, args)| args.array()),
+        }
     }
 
-    /// `probe.command(env)` — a command that starts the probe with `env`.
-    pub fn command<'a>(&'a self, env: &'a CStrArray<'a, 8>) -> Command<'a> {
-        let mut cmd = Command::new(&self.exe);
-        cmd.env(env).strategy(strategy());
+    /// `probe.command(arrays)` — a command that starts the probe with
+    /// `arrays` (from [`env`](Probe::env)) and the suite's strategy.
+    pub fn command<'a>(&'a self, arrays: &'a ProbeArrays<'a>) -> Command<'a> {
+        let program = match &self.launch {
+            Some((program, _)) => program,
+            None => &self.exe,
+        };
+        let mut cmd = Command::new(program);
+        cmd.env(&arrays.env).strategy(strategy());
+        if let Some(argv) = &arrays.argv {
+            cmd.args(argv);
+        }
         cmd
     }
 
@@ -413,10 +515,10 @@ pub struct Report {
     /// `getsid(0)`.
     pub sid: i32,
     /// The controlling terminal's device number (0: none), field 7 of
-    /// `/proc/self/stat`.
+    /// `/proc/thread-self/stat`.
     pub tty_nr: u64,
     /// The terminal's foreground process group (-1: none), field 8 of
-    /// `/proc/self/stat`.
+    /// `/proc/thread-self/stat`.
     pub tpgid: i32,
     /// Real, effective and saved user ids.
     pub uids: [u32; 3],
@@ -687,7 +789,9 @@ fn write_report(path: &Path) {
     line("ppid", &ppid.to_string());
     line("pgid", &pgid.to_string());
     line("sid", &sid.to_string());
-    let stat = fs::read_to_string("/proc/self/stat").expect("read /proc/self/stat");
+    // The thread's stat has the same terminal fields as the process's; it is
+    // read because qemu-user answers /proc/self/stat with zeros there.
+    let stat = fs::read_to_string("/proc/thread-self/stat").expect("read /proc/thread-self/stat");
     // Fields after the command name, which ends with the last ')': state,
     // ppid, pgrp, session, tty_nr, tpgid (proc_pid_stat(5)).
     let after: Vec<&str> = stat[stat.rfind(')').expect("comm") + 2..]
@@ -763,10 +867,18 @@ fn nest() -> libc::c_int {
         format!("{REPORT_VAR}={}", var(REPORT_VAR).to_string_lossy()),
     ]);
     let envp = env.array::<4>();
-    let argv = Args::new(["report"]);
-    let argv = argv.array::<2>();
-    let program = spec.program.as_deref().unwrap_or(c"/proc/self/exe");
-    let mut cmd = Command::new(program);
+    let (program, argv) = match (&spec.program, emulator()) {
+        (Some(program), _) => (program.clone(), Args::new(["report"])),
+        (None, None) => (c"/proc/self/exe".to_owned(), Args::new(["report"])),
+        (None, Some(emulator)) => {
+            let exe = std::env::current_exe().expect("the test binary's path");
+            let mut argv: Vec<OsString> = emulator.iter().map(OsString::from).collect();
+            argv.push(exe.into_os_string());
+            (cstr(&emulator[0]), Args::new(argv))
+        }
+    };
+    let argv = argv.array::<8>();
+    let mut cmd = Command::new(&program);
     cmd.args(&argv).env(&envp).strategy(strategy());
     if let Some(uid) = spec.uid {
         cmd.uid(uid);
