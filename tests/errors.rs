@@ -100,7 +100,7 @@ fn chdir_to_a_file() {
 
 #[test]
 fn chroot_to_a_missing_directory() {
-    let cmd = *Command::new(c"/bin/true").chroot(c"/nonexistent/root");
+    let cmd = *Command::new(c"/bin/true").chroot(c"/nonexistent/new-root");
     assert_eq!(fails(&cmd), (Step::Chroot, Errno::ENOENT));
 }
 

@@ -1,4 +1,4 @@
-//! Helpers shared by the integration tests.
+//! Code shared by the integration tests.
 //!
 //! Besides small conveniences (argument vectors, pipes, temporary
 //! directories, pseudo-terminals), every test binary that includes this
@@ -18,7 +18,7 @@
 
 #![allow(
     dead_code,
-    reason = "each test binary uses its own part of these helpers; the rest is dead code there"
+    reason = "each test binary uses its own part of this module; the rest is dead code there"
 )]
 
 use std::collections::BTreeMap;
