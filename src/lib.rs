@@ -34,6 +34,8 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+#[cfg(target_os = "linux")]
+mod arch;
 mod child;
 mod command;
 mod error;
@@ -42,6 +44,8 @@ mod os;
 mod path;
 mod process;
 mod spawn;
+#[cfg(target_os = "linux")]
+mod vfork;
 
 pub use command::{CStrArray, Command, SigSet, Slot, Strategy};
 pub use error::{Errno, Error, Step};

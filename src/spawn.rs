@@ -71,7 +71,13 @@ impl Command<'_> {
         };
 
         match self.strategy {
-            Strategy::Fork | Strategy::Auto => spawn_fork(&mut plan),
+            Strategy::Fork => spawn_fork(&mut plan),
+            #[cfg(target_os = "linux")]
+            Strategy::Auto if crate::vfork::fits(self) => crate::vfork::spawn(&mut plan),
+            Strategy::Auto => spawn_fork(&mut plan),
+            #[cfg(target_os = "linux")]
+            Strategy::Vfork => crate::vfork::spawn(&mut plan),
+            #[cfg(not(target_os = "linux"))]
             Strategy::Vfork => Err(Error::invalid(
                 Errno::EINVAL,
                 "the vfork strategy is not available on this target",
