@@ -58,19 +58,13 @@ use crate::{Errno, Error, Step, os};
 /// stack are the parent's frame.
 const STACK_SIZE: usize = 8 * 1024;
 
-/// The child's stack: uninitialised bytes in the parent's frame, aligned as
-/// both ABIs want the stack pointer (16 bytes).
+/// The child's stack, in the parent's frame, aligned as both ABIs want the
+/// stack pointer (16 bytes). It is only ever used as
+/// `MaybeUninit<Stack>`: nothing initialises it, even in unoptimised builds.
 #[repr(C, align(16))]
-struct Stack([MaybeUninit<u8>; STACK_SIZE]);
+struct Stack([u8; STACK_SIZE]);
 
 static_assertions::const_assert_eq!(STACK_SIZE % 16, 0);
-
-impl Stack {
-    /// A stack whose bytes are left as they are.
-    const fn new() -> Self {
-        Self([MaybeUninit::uninit(); STACK_SIZE])
-    }
-}
 
 /// `CLONE_VM`, `CLONE_VFORK` (`include/uapi/linux/sched.h`).
 const CLONE_VM: u64 = libc::CLONE_VM as u64;
@@ -151,7 +145,7 @@ pub(crate) fn fits(cmd: &Command<'_>) -> bool {
 /// Kept out of line so that the fork path's frame does not carry the stack.
 #[inline(never)]
 pub(crate) fn spawn(plan: &mut Plan<'_>) -> Result<Child, Error> {
-    let mut stack = Stack::new();
+    let mut stack = MaybeUninit::<Stack>::uninit();
     spawn_on(
         plan,
         &mut stack,
@@ -163,7 +157,7 @@ pub(crate) fn spawn(plan: &mut Plan<'_>) -> Result<Child, Error> {
 /// [`spawn()`] on a given stack.
 fn spawn_on(
     plan: &mut Plan<'_>,
-    stack: &mut Stack,
+    stack: &mut MaybeUninit<Stack>,
     #[cfg(test)] probe: Option<tests::Probe>,
 ) -> Result<Child, Error> {
     let pipe = match MEMORY.load(Ordering::Relaxed) {
@@ -187,7 +181,7 @@ fn spawn_on(
         #[cfg(test)]
         probe,
         #[cfg(test)]
-        stack_low: stack.0.as_ptr().cast(),
+        stack_low: stack.as_ptr().cast(),
     };
     let cloned = clone_child(&shared, stack);
 
@@ -247,9 +241,9 @@ fn spawn_on(
 
 /// Makes the child: `clone3` with `CLONE_CLEAR_SIGHAND` where the kernel
 /// takes it, `clone` otherwise.
-fn clone_child(shared: &Shared<'_>, stack: &mut Stack) -> Result<pid_t, Errno> {
+fn clone_child(shared: &Shared<'_>, stack: &mut MaybeUninit<Stack>) -> Result<pid_t, Errno> {
     let arg = core::ptr::from_ref(shared).cast_mut().cast::<c_void>();
-    let low = stack.0.as_mut_ptr().cast::<u8>();
+    let low = stack.as_mut_ptr().cast::<u8>();
 
     if CLONE3.load(Ordering::Relaxed) {
         // SAFETY: the plan is the parent's alone until the child exists.
@@ -412,7 +406,7 @@ mod tests {
     /// whether clone3 was really used.
     fn probe_spawn(
         cmd: &Command<'_>,
-        stack: &mut Stack,
+        stack: &mut MaybeUninit<Stack>,
         probe: Probe,
         clone3: bool,
     ) -> (i32, bool) {
@@ -466,8 +460,14 @@ mod tests {
         }
 
         for clone3 in [true, false] {
-            let mut stack = Stack::new();
-            stack.0.fill(MaybeUninit::new(PATTERN));
+            let mut stack = MaybeUninit::<Stack>::uninit();
+            // SAFETY: the stack is STACK_SIZE writable bytes.
+            unsafe {
+                stack
+                    .as_mut_ptr()
+                    .cast::<u8>()
+                    .write_bytes(PATTERN, STACK_SIZE)
+            };
             let (depth, used_clone3) = probe_spawn(&cmd, &mut stack, stack_depth, clone3);
             eprintln!(
                 "child stack: {depth} of {STACK_SIZE} bytes used ({}, {}, {})",
@@ -524,7 +524,7 @@ mod tests {
         with_default.sigdefault(SigSet::empty().with(libc::SIGWINCH).unwrap());
         let bit = |sig: c_int| 1 << (sig - 1 + 8);
         let mask_bits = bit(libc::SIGHUP) | bit(libc::SIGTERM);
-        let mut stack = Stack::new();
+        let mut stack = MaybeUninit::<Stack>::uninit();
         let mut seen = [false; 2];
         for clone3 in [true, false] {
             // SIGUSR1 at its default, SIGUSR2 ignored, SIGWINCH ignored
