@@ -547,4 +547,106 @@ mod tests {
             eprintln!("the kernel refused clone3: only the clone fallback was checked");
         }
     }
+
+    /// Installs a seccomp filter that refuses `clone3` with EPERM, as some
+    /// container profiles do. Returns false where seccomp is not available
+    /// (qemu-user refuses `PR_SET_SECCOMP`).
+    fn refuse_clone3() -> bool {
+        let op = |code: u32, k: u32| libc::sock_filter {
+            code: code as u16,
+            jt: 0,
+            jf: 0,
+            k,
+        };
+        let jump_if = |k: u32, jt: u8, jf: u8| libc::sock_filter {
+            code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+            jt,
+            jf,
+            k,
+        };
+        // The system call number is the first word of `struct seccomp_data`
+        // (`include/uapi/linux/seccomp.h`).
+        let mut filter = [
+            op(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0),
+            jump_if(libc::SYS_clone3 as u32, 0, 1),
+            op(
+                libc::BPF_RET | libc::BPF_K,
+                libc::SECCOMP_RET_ERRNO | libc::EPERM as u32,
+            ),
+            op(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW),
+        ];
+        let program = libc::sock_fprog {
+            len: filter.len() as u16,
+            filter: filter.as_mut_ptr(),
+        };
+        // SAFETY: prctl with integer arguments, and a pointer to a live
+        // filter program that the kernel copies.
+        unsafe {
+            libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
+                && libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &program) == 0
+        }
+    }
+
+    /// Where a seccomp filter refuses `clone3` with EPERM, the spawn falls
+    /// back to `clone` and resets the handlers itself. Runs in a forked copy
+    /// of the test process, since a filter cannot be removed; the copy exits
+    /// with 0 (filter installed, fallback right), 1 (no seccomp here, but
+    /// clone3 refused anyway, fallback right) or 2 and up (wrong).
+    #[test]
+    fn clone3_refused_by_seccomp_falls_back_to_clone() {
+        let _lock = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let handler = on_usr1 as extern "C" fn(c_int) as libc::sighandler_t;
+        let old_usr1 = set_action(libc::SIGUSR1, handler);
+        let cmd = Command::new(c"/nonexistent/forkexec-seccomp");
+        let argv = [cmd.program.as_ptr(), core::ptr::null()];
+
+        // SAFETY: the copy only makes system calls and spawns with this
+        // crate (no heap, no lock), and leaves by _exit.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let filtered = refuse_clone3();
+            CLONE3.store(true, Ordering::Relaxed);
+            let mut moved = [0; 1];
+            let mut plan = Plan {
+                cmd: &cmd,
+                path: cmd.program.as_ptr(),
+                argv: argv.as_ptr(),
+                envp: os::environ(),
+                sigmask: 0,
+                fd_limit: 0,
+                status_fd: -1,
+                moved: moved.as_mut_ptr(),
+                handlers_reset: false,
+            };
+            let mut stack = MaybeUninit::<Stack>::uninit();
+            let code = match spawn_on(&mut plan, &mut stack, Some(signal_state)) {
+                // SIGUSR1 at its default, the rest untouched: bit 0 only.
+                Err(err) if err.step() == Step::Exec && err.errno().raw() >> 8 == 1 => {
+                    match (CLONE3.load(Ordering::Relaxed), filtered) {
+                        (false, true) => 0,
+                        (false, false) => 1,
+                        (true, _) => 2,
+                    }
+                }
+                _ => 3,
+            };
+            // SAFETY: _exit ends the copy without running anything else.
+            unsafe { libc::_exit(code) };
+        }
+        assert!(pid > 0, "fork failed");
+        let mut status = 0;
+        // SAFETY: `pid` is our child; `status` is a live c_int.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        set_action(libc::SIGUSR1, old_usr1);
+        assert!(
+            libc::WIFEXITED(status),
+            "the copy ended with status {status:#x}"
+        );
+        match libc::WEXITSTATUS(status) {
+            0 => {}
+            1 => eprintln!("no seccomp here: checked the fallback for clone3 refused by ENOSYS"),
+            2 => panic!("clone3 was refused, yet it is still marked usable"),
+            code => panic!("the spawn under the filter went wrong ({code})"),
+        }
+    }
 }
