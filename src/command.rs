@@ -130,8 +130,10 @@ pub enum Slot {
 
 /// `Strategy` — how the child is made (Linux).
 ///
-/// On the other systems every strategy but `Vfork` is a fork, and `Vfork` is
-/// an `invalid` error.
+/// On the other systems, and on Linux with the `linux-libc` feature (libc's
+/// wrappers write errno and may signal every thread, which a child sharing
+/// the parent's memory must not do), `Auto` is a fork and `Vfork` an
+/// `invalid` error.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Strategy {

@@ -72,15 +72,15 @@ impl Command<'_> {
 
         match self.strategy {
             Strategy::Fork => spawn_fork(&mut plan),
-            #[cfg(target_os = "linux")]
+            #[cfg(all(target_os = "linux", not(feature = "linux-libc")))]
             Strategy::Auto if crate::vfork::fits(self) => crate::vfork::spawn(&mut plan),
             Strategy::Auto => spawn_fork(&mut plan),
-            #[cfg(target_os = "linux")]
+            #[cfg(all(target_os = "linux", not(feature = "linux-libc")))]
             Strategy::Vfork => crate::vfork::spawn(&mut plan),
-            #[cfg(not(target_os = "linux"))]
+            #[cfg(not(all(target_os = "linux", not(feature = "linux-libc"))))]
             Strategy::Vfork => Err(Error::invalid(
                 Errno::EINVAL,
-                "the vfork strategy is not available on this target",
+                "the vfork strategy needs Linux and raw system calls (not linux-libc)",
             )),
         }
     }
