@@ -19,7 +19,9 @@
 //!   sequence's own rules), so no lock or cache the parent's other threads
 //!   use is disturbed;
 //! - it reports a failure by writing the record into [`Shared`], which the
-//!   parent reads once it resumes: no pipe is needed.
+//!   parent reads once it resumes: no pipe is needed. Only the first spawn
+//!   of a process also makes one, to learn whether the memory really is
+//!   shared (see [`MEMORY`]).
 //!
 //! Other threads of the parent keep running meanwhile. The child reads only
 //! what the calling thread lent it (the command, argv and envp, all borrowed
