@@ -172,19 +172,19 @@ fn validate(cmd: &Command<'_>) -> Result<(), Error> {
 
 /// The classic path: a fork, a close-on-exec pipe for the child's report.
 fn spawn_fork(plan: &mut Plan<'_>) -> Result<Child, Error> {
-    // No descriptor made under the shared fork lock is half made while the
-    // pipe is made (in two calls on macOS) and the child is forked.
-    let fork_lock = crate::ForkLock::exclusive();
-    let [read_end, write_end] = status_pipe(plan)?;
-    plan.status_fd = write_end;
-
-    let old_mask = match block_signals(plan) {
-        Ok(old_mask) => old_mask,
+    // Signals first: a handler that spawns must not find its own thread
+    // holding the fork lock.
+    let old_mask = block_signals(plan)?;
+    let fork_lock = crate::fork_lock::for_spawn();
+    let [read_end, write_end] = match status_pipe(plan) {
+        Ok(fds) => fds,
         Err(err) => {
-            close_fds(&[read_end, write_end]);
+            drop(fork_lock);
+            restore_signals(old_mask);
             return Err(err);
         }
     };
+    plan.status_fd = write_end;
 
     // SAFETY: the child branch only runs `child::run`, which keeps to the
     // rules a forked child must follow, and leaves by the raw exit.

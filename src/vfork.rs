@@ -162,9 +162,6 @@ fn spawn_on(
     stack: &mut MaybeUninit<Stack>,
     #[cfg(test)] probe: Option<tests::Probe>,
 ) -> Result<Child, Error> {
-    // As on the fork path: no descriptor made under the shared fork lock is
-    // half made while the child's descriptor table is copied.
-    let fork_lock = crate::ForkLock::exclusive();
     let pipe = match MEMORY.load(Ordering::Relaxed) {
         SHARED => None,
         _ => Some(spawn::status_pipe(plan)?),
@@ -189,7 +186,6 @@ fn spawn_on(
         stack_low: stack.as_ptr().cast(),
     };
     let cloned = clone_child(&shared, stack);
-    drop(fork_lock);
 
     spawn::restore_signals(old_mask);
     if let Some([_, write_end]) = pipe {
