@@ -34,6 +34,12 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+// The fast path needs raw system calls: libc's wrappers set errno, which is
+// thread-local state a child sharing the parent's memory would write into
+// the parent's thread, and glibc's setuid and setgroups signal every thread
+// of the process they think they are in, the parent's.
+#[cfg(all(target_os = "linux", not(feature = "linux-libc")))]
+mod arch;
 mod child;
 mod command;
 mod error;
@@ -43,6 +49,8 @@ mod os;
 mod path;
 mod process;
 mod spawn;
+#[cfg(all(target_os = "linux", not(feature = "linux-libc")))]
+mod vfork;
 
 pub use command::{CStrArray, Command, SigSet, Slot, Strategy};
 pub use error::{Errno, Error, Step};
