@@ -189,35 +189,52 @@ pub fn run(args: &[String]) -> Result<(), String> {
     for t in &targets {
         let label = t.label();
         let mut row: BTreeMap<&str, Outcome> = BTreeMap::new();
-        let available = tools.target_available(t);
-        for step in STEPS {
-            let step_start = Instant::now();
-            let outcome = match (&available, step) {
-                (_, "ir") => continue, // made by the audit step
-                (Err(why), "link") if t.is_macos() || tools.runs(t) => {
-                    Outcome::Skipped(why.clone())
-                }
-                (Err(why), "check" | "clippy" | "audit") => Outcome::Skipped(why.clone()),
-                (Ok(()), "check") => cargo_step(&ws, t, "check", &tools),
-                (Ok(()), "clippy") => cargo_step(&ws, t, "clippy", &tools),
-                (Ok(()), "audit") => {
-                    let (audit, ir) = audit_step(&ws, &spec, t, &tools);
-                    report(&label, "audit", &audit, step_start);
-                    report(&label, "ir", &ir, step_start);
-                    row.insert("ir", ir);
-                    row.insert("audit", audit);
-                    continue;
-                }
-                (Ok(()), "link") if t.is_macos() => match &tools.zigbuild {
-                    Ok(zig) => link_macos(&ws, &spec, t, zig),
-                    Err(why) => Outcome::Skipped(why.clone()),
-                },
-                (Ok(()), "link") if tools.runs(t) => link_and_run(&ws, &spec, t, &tools),
-                _ => Outcome::None,
-            };
-            report(&label, step, &outcome, step_start);
+        let mut record = |step: &'static str, outcome: Outcome, start: Instant| {
+            report(&label, step, &outcome, start);
             row.insert(step, outcome);
-        }
+        };
+        let available = tools.target_available(t);
+        let skip = |why: &String| Outcome::Skipped(why.clone());
+
+        let start = Instant::now();
+        let check = match &available {
+            Err(why) => skip(why),
+            Ok(()) => cargo_step(&ws, t, "check"),
+        };
+        record("check", check, start);
+
+        let start = Instant::now();
+        let clippy = match (&available, tools.clippy_available(t)) {
+            (Err(why), _) => skip(why),
+            (_, Err(why)) => skip(&why),
+            _ => cargo_step(&ws, t, "clippy"),
+        };
+        record("clippy", clippy, start);
+
+        let start = Instant::now();
+        let (audit, ir) = match &available {
+            Err(why) if is_syscall(&spec, t) => (skip(why), Outcome::None),
+            Err(why) => (skip(why), skip(why)),
+            Ok(()) => audit_step(&ws, &spec, t),
+        };
+        record("audit", audit, start);
+        record("ir", ir, start);
+
+        let start = Instant::now();
+        let link = if t.is_macos() {
+            match (&available, &tools.zigbuild) {
+                (Err(why), _) | (_, Err(why)) => skip(why),
+                (Ok(()), Ok(zig)) => link_macos(&ws, &spec, t, zig),
+            }
+        } else if tools.runs(t) {
+            match &available {
+                Err(why) => skip(why),
+                Ok(()) => link_and_run(&ws, &spec, t),
+            }
+        } else {
+            Outcome::None
+        };
+        record("link", link, start);
         rows.push((label, row));
     }
 
@@ -288,6 +305,9 @@ pub struct Tools {
     stable_targets: Vec<String>,
     /// Nightly with `rust-src`, or why not.
     nightly: Result<(), String>,
+    /// Clippy on stable and on nightly, or why not.
+    clippy: Result<(), String>,
+    nightly_clippy: Result<(), String>,
     /// The `cargo-zigbuild` program, or why not.
     zigbuild: Result<PathBuf, String>,
 }
@@ -319,10 +339,20 @@ impl Tools {
                 )
                     }
                 });
+        let clippy = |c: &mut Command, toolchain: &str| {
+            output(c.args(["clippy", "--version"])).map(drop).map_err(|_| {
+                format!("clippy is not installed (rustup component add clippy --toolchain {toolchain})")
+            })
+        };
         Tools {
             host,
             stable_targets,
             nightly,
+            clippy: clippy(&mut Command::new(cargo()), "stable"),
+            nightly_clippy: clippy(
+                Command::new("rustup").args(["run", "nightly", "cargo"]),
+                "nightly",
+            ),
             zigbuild: find_zigbuild(),
         }
     }
@@ -338,6 +368,15 @@ impl Tools {
                 "the rustup target {} is not installed (rustup target add {})",
                 t.triple, t.triple
             ))
+        }
+    }
+
+    /// Whether clippy for `t`'s toolchain is installed, or why not.
+    fn clippy_available(&self, t: &Target) -> Result<(), String> {
+        if t.build_std {
+            self.nightly_clippy.clone()
+        } else {
+            self.clippy.clone()
         }
     }
 
@@ -399,7 +438,7 @@ fn common_args(c: &mut Command, ws: &Workspace, t: &Target) {
 }
 
 /// `cargo check` or `cargo clippy -D warnings` of the library.
-fn cargo_step(ws: &Workspace, t: &Target, step: &str, _tools: &Tools) -> Outcome {
+fn cargo_step(ws: &Workspace, t: &Target, step: &str) -> Outcome {
     let mut c = cargo_for(t);
     c.current_dir(&ws.root)
         .args([step, "--quiet", "-p", "forkexec", "--lib"]);
@@ -416,8 +455,15 @@ fn cargo_step(ws: &Workspace, t: &Target, step: &str, _tools: &Tools) -> Outcome
     }
 }
 
+/// Whether `t`'s backend makes raw system calls: no C declarations to check.
+fn is_syscall(spec: &Spec, t: &Target) -> bool {
+    spec.backend
+        .get(t.backend)
+        .is_some_and(|b| b.kind == crate::spec::Kind::Syscall)
+}
+
 /// Builds the probe library for `t` with its LLVM IR, and audits both.
-fn audit_step(ws: &Workspace, spec: &Spec, t: &Target, _tools: &Tools) -> (Outcome, Outcome) {
+fn audit_step(ws: &Workspace, spec: &Spec, t: &Target) -> (Outcome, Outcome) {
     let expect = match Expect::from_spec(spec, t.backend, t.arch) {
         Ok(e) => e,
         Err(e) => return (Outcome::Failed(vec![e.clone()]), Outcome::Failed(vec![e])),
@@ -436,12 +482,17 @@ fn audit_step(ws: &Workspace, spec: &Spec, t: &Target, _tools: &Tools) -> (Outco
         },
         Err(e) => Outcome::Failed(vec![format!("cannot read {}: {e}", archive.display())]),
     };
-    let ir = if spec.backend[t.backend].kind == crate::spec::Kind::Syscall {
+    let ir = if is_syscall(spec, t) {
         Outcome::None
     } else {
         match std::fs::read_to_string(&ir_path) {
             Ok(text) => Outcome::from_findings(audit::audit_ir(&text, &expect)),
-            Err(e) => Outcome::Failed(vec![format!("cannot read {}: {e}", ir_path.display())]),
+            Err(e) => Outcome::Failed(vec![format!(
+                "cannot read {}: {e} (cargo found the probe fresh and emitted no IR; \
+                 remove {} to rebuild)",
+                ir_path.display(),
+                ws.target_dir.display()
+            )]),
         }
     };
     (audit, ir)
@@ -573,7 +624,7 @@ fn build_program(ws: &Workspace, t: &Target, zigbuild: Option<&Path>) -> Result<
 /// Links the probe program for the build machine's own target, checks that
 /// no child-allowed symbol is bound lazily (a PLT slot), and runs it to
 /// spawn a shell that exits with 7.
-fn link_and_run(ws: &Workspace, spec: &Spec, t: &Target, _tools: &Tools) -> Outcome {
+fn link_and_run(ws: &Workspace, spec: &Spec, t: &Target) -> Outcome {
     let result = (|| -> Result<Vec<String>, String> {
         let expect = Expect::from_spec(spec, t.backend, t.arch)?;
         let program = build_program(ws, t, None)?;

@@ -6,7 +6,8 @@
 //! function that does all of that, and is built with fat LTO into a static
 //! library, so the library holds exactly that code. The child path is the
 //! part of it that runs between fork and exec: the functions of the
-//! `forkexec::child` module and every function they reach.
+//! `forkexec::child` module (and, on raw Linux, the fast path's child entry
+//! `forkexec::vfork::entry`) and every function they reach.
 //!
 //! The expectations come from the bindings spec (`xtask/spec/calls.toml`,
 //! read with [`Spec`]), so that the audit follows the generator, and from a
@@ -299,19 +300,37 @@ fn binding(code: &Code, expect: &Expect, findings: &mut Findings) {
     ));
 }
 
+/// Where the child's code starts: the functions of `forkexec::child` (the
+/// child sequence), and on raw Linux the entry function that the fast
+/// path's trampoline calls on the child's own stack. Each of these must be
+/// in the object.
+fn child_roots(backend: &str) -> Vec<&'static str> {
+    let mut roots = vec!["forkexec::child::"];
+    if backend == "linux" {
+        roots.push("forkexec::vfork::entry");
+    }
+    roots
+}
+
 fn child_path(code: &Code, expect: &Expect, findings: &mut Findings) {
     let p = code.prefix();
-    let roots: Vec<usize> = code
-        .functions
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.name.starts_with("forkexec::child::"))
-        .map(|(i, _)| i)
-        .collect();
+    let mut roots = Vec::new();
+    for root in child_roots(&expect.backend) {
+        let found: Vec<usize> = code
+            .functions
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.name.starts_with(root))
+            .map(|(i, _)| i)
+            .collect();
+        if found.is_empty() {
+            findings.problems.push(format!(
+                "no function `{root}*` in the object: the child path cannot be found"
+            ));
+        }
+        roots.extend(found);
+    }
     if roots.is_empty() {
-        findings.problems.push(
-            "no function of `forkexec::child` in the object: the child path cannot be found".into(),
-        );
         return;
     }
     let reach = code.reachable(&roots);
@@ -722,7 +741,9 @@ mod tests {
             s.pointer(exit);
             let problems = problems(s, format);
             assert!(
-                problems.iter().any(|p| p.contains("no function of `forkexec::child`")),
+                problems
+                    .iter()
+                    .any(|p| p.contains("no function `forkexec::child::*`")),
                 "{format:?} {arch:?}: {problems:?}"
             );
         }
@@ -738,15 +759,15 @@ mod tests {
         let fixed = "declare i32 @fcntl(i32, i32, i32)\ndeclare i32 @__fork()\n";
         let problems = audit_ir(fixed, &e).problems;
         assert!(
-            problems
-                .iter()
-                .any(|p| p.contains("`fcntl` is C-variadic")),
+            problems.iter().any(|p| p.contains("`fcntl` is C-variadic")),
             "{problems:?}"
         );
         let missing = "declare i32 @fcntl(i32, i32, ...)\n";
         let problems = audit_ir(missing, &e).problems;
         assert!(
-            problems.iter().any(|p| p.contains("does not declare `__fork`")),
+            problems
+                .iter()
+                .any(|p| p.contains("does not declare `__fork`")),
             "{problems:?}"
         );
     }

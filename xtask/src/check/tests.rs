@@ -149,7 +149,9 @@ fn audit(ws: &Workspace) -> Result<(Vec<String>, Vec<String>), String> {
 fn assert_has(problems: &[String], wanted: &[&str]) {
     eprintln!("found: {problems:#?}");
     assert!(
-        problems.iter().any(|p| wanted.iter().all(|w| p.contains(w))),
+        problems
+            .iter()
+            .any(|p| wanted.iter().all(|w| p.contains(w))),
         "no problem mentions all of {wanted:?}; got {problems:#?}"
     );
 }
@@ -187,7 +189,11 @@ fn a_fixed_arity_fcntl_fails_the_declaration_check() {
 fn fork_instead_of_underscore_fork_fails_the_audit_and_the_link_check() {
     let Some(tools) = can_run(true) else { return };
     let ws = copy("fork-not-__fork", |c| {
-        regenerate(c, "macos = { symbol = \"__fork\"", "macos = { symbol = \"fork\"")
+        regenerate(
+            c,
+            "macos = { symbol = \"__fork\"",
+            "macos = { symbol = \"fork\"",
+        )
     });
     let (objects, _) = audit(&ws).unwrap();
     assert_has(&objects, &["`_fork`", "forbidden"]);
