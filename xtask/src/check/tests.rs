@@ -51,7 +51,7 @@ fn root() -> PathBuf {
     generate::workspace_root()
 }
 
-/// A copy of the crate, the xtask and the probe under
+/// A copy of the workspace (the crate, the xtask, the probe) under
 /// `target/xtask-tests/<case>`, with `change` applied to the copy's files.
 /// Only files whose text differs are written, so cargo sees unchanged
 /// files as fresh.
@@ -60,21 +60,7 @@ fn copy(case: &str, change: impl FnOnce(&Path)) -> Workspace {
     let to = root().join("target").join("xtask-tests").join(case);
     let stage = to.with_extension("stage");
     let _ = std::fs::remove_dir_all(&stage);
-    for item in [
-        "Cargo.toml",
-        "Cargo.lock",
-        "README.md",
-        ".cargo",
-        "src",
-        "xtask/Cargo.toml",
-        "xtask/src",
-        "xtask/spec",
-        "xtask/probe/Cargo.toml",
-        "xtask/probe/Cargo.lock",
-        "xtask/probe/src",
-    ] {
-        copy_tree(&from.join(item), &stage.join(item));
-    }
+    copy_tree(&from, &stage);
     change(&stage);
     sync_tree(&stage, &to);
     std::fs::remove_dir_all(&stage).unwrap();
@@ -84,10 +70,14 @@ fn copy(case: &str, change: impl FnOnce(&Path)) -> Workspace {
     }
 }
 
+/// Copies the tree at `from` to `to`, leaving out build output and git.
 fn copy_tree(from: &Path, to: &Path) {
     if from.is_dir() {
         for entry in std::fs::read_dir(from).unwrap() {
             let entry = entry.unwrap();
+            if [".git", "target"].contains(&entry.file_name().to_str().unwrap_or_default()) {
+                continue;
+            }
             copy_tree(&entry.path(), &to.join(entry.file_name()));
         }
     } else if from.is_file() {
