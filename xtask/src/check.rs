@@ -5,7 +5,7 @@
 //! (`target/check-targets`), one after another:
 //!
 //! - **check**, **clippy**: `cargo check` and `cargo clippy -D warnings` of
-//!   the library. Targets without a rustup standard library (OpenBSD, and
+//!   the library (and clippy of the probe library). Targets without a rustup standard library (OpenBSD, and
 //!   FreeBSD and NetBSD on aarch64) use nightly's `-Zbuild-std=core`.
 //! - **audit**: the probe crate (`xtask/probe`), which calls the whole
 //!   public spawn API from one exported function, is built as a static
@@ -449,8 +449,20 @@ fn cargo_step(ws: &Workspace, t: &Target, step: &str) -> Outcome {
     if step == "clippy" {
         c.args(["--", "-D", "warnings"]);
     }
+    if let Err(e) = run_quiet(&mut c) {
+        return Outcome::Failed(vec![e]);
+    }
+    if step != "clippy" {
+        return Outcome::Ok(Vec::new());
+    }
+    // The probe is a workspace of its own: lint it too.
+    let mut c = cargo_for(t);
+    c.current_dir(ws.probe())
+        .args(["clippy", "--quiet", "--lib"]);
+    common_args(&mut c, ws, t);
+    c.args(["--", "-D", "warnings"]);
     match run_quiet(&mut c) {
-        Ok(()) => Outcome::Ok(Vec::new()),
+        Ok(()) => Outcome::Ok(vec!["the library and the probe are lint-free".into()]),
         Err(e) => Outcome::Failed(vec![e]),
     }
 }
