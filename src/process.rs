@@ -116,6 +116,25 @@ pub(crate) fn reap(pid: pid_t) {
     }
 }
 
+// The traditional status word, the same on every supported OS: exit code in
+// bits 8-15; terminating signal in bits 0-6 with the core flag in bit 7; a
+// stop is 0x7f in bits 0-7 with the signal in bits 8-15 (`sys/wait.h` of
+// each OS, `bits/waitstatus.h` on Linux).
+const WCOREFLAG: c_int = 0x80;
+const WSTOPPED: c_int = 0x7f;
+
+/// The status word of a continued child: `__W_CONTINUED` (Linux
+/// `bits/waitstatus.h`), `_WCONTINUED` (OpenBSD and NetBSD `sys/wait.h`).
+#[cfg(any(target_os = "linux", target_os = "openbsd", target_os = "netbsd"))]
+const WCONTINUED_STATUS: c_int = 0xffff;
+/// FreeBSD `sys/wait.h`: `WIFCONTINUED(x)` is `x == 0x13`, the number of
+/// `SIGCONT`.
+#[cfg(target_os = "freebsd")]
+const WCONTINUED_STATUS: c_int = 0x13;
+/// macOS `sys/wait.h`: a stop by `SIGCONT` (0x13) means continued.
+#[cfg(target_os = "macos")]
+const WCONTINUED_STATUS: c_int = (0x13 << 8) | WSTOPPED;
+
 /// `ExitStatus` — how a child ended, or why it stopped, decoded from the
 /// status word of `wait4`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -150,6 +169,37 @@ impl ExitStatus {
             ExitStatus::Continued
         } else {
             ExitStatus::Stopped(libc::WSTOPSIG(status))
+        }
+    }
+
+    /// `status.into_raw()` — the status word `wait4` reports for this
+    /// status, in this OS's encoding; the inverse of
+    /// [`from_raw`](ExitStatus::from_raw).
+    ///
+    /// The word is rebuilt from the decoded fields, so what the decoding
+    /// drops is not there: the `PTRACE_EVENT_*` bits of a Linux ptrace stop,
+    /// and all but the low 8 bits of an exit code (`exit` keeps no more).
+    ///
+    /// ```
+    /// use forkexec::ExitStatus;
+    /// for status in [
+    ///     ExitStatus::Exited(3),
+    ///     ExitStatus::Signaled { signal: 9, core_dumped: false },
+    ///     ExitStatus::Stopped(19),
+    ///     ExitStatus::Continued,
+    /// ] {
+    ///     assert_eq!(ExitStatus::from_raw(status.into_raw()), status);
+    /// }
+    /// ```
+    pub const fn into_raw(self) -> c_int {
+        match self {
+            ExitStatus::Exited(code) => (code & 0xff) << 8,
+            ExitStatus::Signaled {
+                signal,
+                core_dumped,
+            } => (signal & 0x7f) | if core_dumped { WCOREFLAG } else { 0 },
+            ExitStatus::Stopped(signal) => ((signal & 0xff) << 8) | WSTOPPED,
+            ExitStatus::Continued => WCONTINUED_STATUS,
         }
     }
 
