@@ -33,6 +33,10 @@
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "std")]
+extern crate std;
 
 mod child;
 mod command;
@@ -42,6 +46,8 @@ mod os;
 mod path;
 mod process;
 mod spawn;
+#[cfg(feature = "std")]
+mod std_impls;
 
 pub use command::{CStrArray, Command, SigSet, Slot, Strategy};
 pub use error::{Errno, Error, Step};
