@@ -93,8 +93,9 @@ unsafe fn steps(plan: &mut Plan<'_>) -> Result<core::convert::Infallible, Record
         unsafe { os::setsid() }.at(Step::Setsid)?;
     }
 
-    // 2. A process group: its own (0) or the one given.
-    if let Some(pgid) = cmd.pgid {
+    // 2. A process group: its own (0) or the one given; foreground alone
+    // implies its own.
+    if let Some(pgid) = cmd.pgid.or(if cmd.foreground { Some(0) } else { None }) {
         // SAFETY: setpgid takes no pointer.
         unsafe { os::setpgid(0, pgid) }.at(Step::Setpgid)?;
     }

@@ -165,6 +165,9 @@ fn validate(cmd: &Command<'_>) -> Result<(), Error> {
 
 /// The classic path: a fork, a close-on-exec pipe for the child's report.
 fn spawn_fork(plan: &mut Plan<'_>) -> Result<Child, Error> {
+    // No descriptor made under the shared fork lock is half made while the
+    // pipe is made (in two calls on macOS) and the child is forked.
+    let fork_lock = crate::ForkLock::exclusive();
     let [read_end, write_end] =
         os::pipe_cloexec().map_err(|errno| Error::new(Step::Pipe, errno))?;
     let close_pipe = || {
@@ -211,6 +214,7 @@ fn spawn_fork(plan: &mut Plan<'_>) -> Result<Child, Error> {
         // SAFETY: the raw exit runs no atexit handler and flushes nothing.
         unsafe { os::exit(127) };
     }
+    drop(fork_lock);
 
     // SAFETY: restores the mask saved above.
     let _ = unsafe { os::set_sigmask(old_mask, None) };

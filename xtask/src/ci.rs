@@ -35,10 +35,24 @@ fn check(name: &'static str, program: &'static str, args: &[&'static str]) -> Ch
 fn checks(quick: bool) -> Vec<Check> {
     let mut all = vec![
         check("fmt", "cargo", &["fmt", "--all", "--", "--check"]),
+        check("generated bindings", "cargo", &["xtask", "gen", "--check"]),
         check(
             "clippy",
             "cargo",
             &["clippy", "--all-targets", "--", "-D", "warnings"],
+        ),
+        check(
+            "clippy (linux-libc)",
+            "cargo",
+            &[
+                "clippy",
+                "--all-targets",
+                "--features",
+                "linux-libc",
+                "--",
+                "-D",
+                "warnings",
+            ],
         ),
     ];
     for strategy in ["auto", "fork", "vfork"] {
@@ -51,6 +65,15 @@ fn checks(quick: bool) -> Vec<Check> {
         };
         all.push(test);
     }
+    // The libc flavour runs the extern "C" binding shape of macOS and the
+    // BSDs for real; it has no vfork fast path.
+    let mut test = check(
+        "test (linux-libc)",
+        "cargo",
+        &["test", "--workspace", "--features", "forkexec/linux-libc"],
+    );
+    test.env.push(("FORKEXEC_TEST_STRATEGY", "fork"));
+    all.push(test);
     for strategy in ["fork", "vfork"] {
         let mut test = check(
             "",

@@ -3,6 +3,9 @@
 use std::process::ExitCode;
 
 mod ci;
+#[path = "gen.rs"]
+mod generate;
+mod spec;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -12,6 +15,7 @@ fn main() -> ExitCode {
     };
     let result = match task.as_str() {
         "ci" => ci::run(rest),
+        "gen" => generate::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
@@ -32,4 +36,6 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   ci [--quick]   every check: formatting, lints, the test suite with each
                  strategy, aarch64 under qemu, docs (CI=true: all required)
+  gen [--check]  write src/os/*/<arch>.rs from xtask/spec/calls.toml, or
+                 (--check) fail when a committed file differs
   help           this text";
