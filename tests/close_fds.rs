@@ -188,10 +188,8 @@ fn close_other_fds_falls_back_when_close_range_is_refused() {
     // A seccomp filter applies to the thread that installs it and to the
     // processes that thread starts, so it goes in a thread of its own and
     // the rest of the test binary is untouched.
-    let outcome = std::thread::spawn(move || {
-        if let Err(why) = seccomp::refuse_close_range() {
-            return Err(why);
-        }
+    let outcome = std::thread::spawn(move || -> Result<(), String> {
+        seccomp::refuse_close_range()?;
         // The filter is in force: close_range now fails with ENOSYS, as on a
         // kernel older than 5.9, in this thread and in every child of it.
         // SAFETY: close_range on a number that is not open closes nothing.
