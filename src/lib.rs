@@ -61,8 +61,8 @@
 //!
 //! # Who uses it
 //!
-//! The source repository's `examples/` folder has one program for each kind
-//! of user:
+//! The `examples/` folder, shipped with the crate, has one program for each
+//! kind of user:
 //!
 //! - `signal_handler.rs`: a runtime's crash handler that starts a reporter
 //!   from inside a signal handler;
