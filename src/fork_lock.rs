@@ -9,12 +9,13 @@
 //! program the child runs inherits it: a pipe then never sees end of file.
 //!
 //! Code that makes descriptors in two steps takes the lock shared
-//! ([`ForkLock::shared`]); every spawn takes it exclusively around the
+//! ([`ForkLock::shared`]); a spawn on macOS takes it exclusively around the
 //! making of its own status pipe and the fork ([`ForkLock::exclusive`]).
 //! Makers do not wait for each other, only for a fork in progress. On Linux
-//! and the BSDs the crate's own pipe is made atomically and the lock is not
-//! needed for it, but spawns still take it, so that code which makes
-//! descriptors in two steps is safe on every system alike.
+//! and the BSDs every call that makes a descriptor has a close-on-exec form,
+//! the crate's own pipe is made by `pipe2`, and spawns do not take the lock:
+//! holding it across a fork would make concurrent spawns wait for each other
+//! for no gain. Code that forks by other means can still take it.
 //!
 //! The lock is a spin lock on one atomic word: no allocation, no system
 //! call, usable where the standard library is not. Hold it briefly.
@@ -85,7 +86,7 @@ impl ForkLock {
     /// under the lock and no other holder has it, and keeps it so until the
     /// guard is dropped.
     ///
-    /// Spawns take it around their fork. Code that forks by other means can
+    /// Spawns on macOS take it around their fork. Code that forks by other means can
     /// take it too, so that no descriptor made under the shared lock reaches
     /// its child half made.
     pub fn exclusive() -> ExclusiveGuard {
@@ -105,6 +106,16 @@ impl ForkLock {
             }
             core::hint::spin_loop();
         }
+    }
+}
+
+/// The exclusive hold a spawn takes: on macOS, where the status pipe is
+/// made in two calls; elsewhere none.
+pub(crate) fn for_spawn() -> Option<ExclusiveGuard> {
+    if cfg!(target_os = "macos") {
+        Some(ForkLock::exclusive())
+    } else {
+        None
     }
 }
 

@@ -107,6 +107,12 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+// The fast path needs raw system calls: libc's wrappers set errno, which is
+// thread-local state a child sharing the parent's memory would write into
+// the parent's thread, and glibc's setuid and setgroups signal every thread
+// of the process they think they are in, the parent's.
+#[cfg(all(target_os = "linux", not(feature = "linux-libc")))]
+mod arch;
 mod child;
 mod command;
 mod error;
@@ -118,6 +124,8 @@ mod process;
 mod spawn;
 #[cfg(feature = "std")]
 mod std_impls;
+#[cfg(all(target_os = "linux", not(feature = "linux-libc")))]
+mod vfork;
 
 pub use command::{CStrArray, Command, SigSet, Slot, Strategy};
 pub use error::{Errno, Error, Step};

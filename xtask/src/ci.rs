@@ -39,13 +39,21 @@ fn checks(quick: bool) -> Vec<Check> {
         check(
             "clippy",
             "cargo",
-            &["clippy", "--all-targets", "--", "-D", "warnings"],
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
         ),
         check(
             "clippy (linux-libc)",
             "cargo",
             &[
                 "clippy",
+                "--workspace",
                 "--all-targets",
                 "--features",
                 "linux-libc",
@@ -111,21 +119,19 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     let mut failures = Vec::new();
     for check in checks(quick) {
-        if let Some(need) = &check.needs {
-            if let Err(why) = available(need) {
-                if required {
-                    println!(
-                        "ci: {} FAILED: required under CI=true, but {why}",
-                        check.name
-                    );
-                    failed += 1;
-                    failures.push(check.name);
-                } else {
-                    println!("ci: {} skipped: {why}", check.name);
-                    skipped += 1;
-                }
-                continue;
+        if let Some(Err(why)) = check.needs.as_ref().map(available) {
+            if required {
+                println!(
+                    "ci: {} FAILED: required under CI=true, but {why}",
+                    check.name
+                );
+                failed += 1;
+                failures.push(check.name);
+            } else {
+                println!("ci: {} skipped: {why}", check.name);
+                skipped += 1;
             }
+            continue;
         }
         println!("ci: {} ...", check.name);
         let start = Instant::now();

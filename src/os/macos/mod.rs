@@ -59,7 +59,7 @@ pub(crate) unsafe fn trace_me() -> Result<(), Errno> {
 /// Known limitation: macOS has no `pipe2`, so the ends are made by `pipe` and
 /// then marked close-on-exec by `fcntl`; a fork in another thread between the
 /// two calls hands them to its child unmarked. The caller holds the fork lock
-/// exclusively ([`ForkLock`](crate::ForkLock), as every spawn does), so no
+/// exclusively ([`ForkLock`](crate::ForkLock), as every macOS spawn does), so no
 /// spawn of this crate, and no code that takes the lock shared, can be in
 /// the way; a fork by code that ignores the lock still can.
 pub(crate) fn pipe_cloexec() -> Result<[c_int; 2], Errno> {
