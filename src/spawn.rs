@@ -30,10 +30,10 @@ impl Command<'_> {
     /// The parent's side uses only system calls and the crate's own code: no
     /// allocation and no lock that interrupted code could hold. So `spawn` may
     /// be called from a signal handler or from inside a global allocator. Two
-    /// things to know there: it waits for the [`ForkLock`](crate::ForkLock), so
-    /// a handler must not spawn while its own thread holds that lock shared;
-    /// and on the libc backends it may change `errno`, which a handler saves
-    /// and restores as around any call.
+    /// things to know there: on macOS it waits for the
+    /// [`ForkLock`](crate::ForkLock), so a handler must not spawn while its own
+    /// thread holds that lock shared; and on the libc backends it may change
+    /// `errno`, which a handler saves and restores as around any call.
     ///
     /// # Errors
     ///
