@@ -68,7 +68,8 @@
 //!   from inside a signal handler;
 //! - `allocator.rs`: a global allocator that starts a symbolizer from inside
 //!   `alloc`, and checks that the spawn never re-entered it;
-//! - `nostd/`: a `#![no_std]`, `#![no_main]` program with no allocator;
+//! - `nostd/`: a `#![no_std]`, `#![no_main]` program with no allocator, a
+//!   crate of its own in the source repository (not shipped);
 //! - `run.rs`: every attribute on the command line.
 //!
 //! # Features
