@@ -5,8 +5,10 @@
 //! (`target/check-targets`), one after another:
 //!
 //! - **check**, **clippy**: `cargo check` and `cargo clippy -D warnings` of
-//!   the library (and clippy of the probe library). Targets without a rustup standard library (OpenBSD, and
-//!   FreeBSD and NetBSD on aarch64) use nightly's `-Zbuild-std=core`.
+//!   the library, with its default features and, where rustup has the
+//!   standard library, with `std`; clippy of the probe library too. Targets
+//!   without a rustup standard library (OpenBSD, and FreeBSD and NetBSD on
+//!   aarch64) use nightly's `-Zbuild-std=core`.
 //! - **audit**: the probe crate (`xtask/probe`), which calls the whole
 //!   public spawn API from one exported function, is built as a static
 //!   library with fat LTO, so it holds exactly the code a spawning program
@@ -439,32 +441,45 @@ fn common_args(c: &mut Command, ws: &Workspace, t: &Target) {
 
 /// `cargo check` or `cargo clippy -D warnings` of the library.
 fn cargo_step(ws: &Workspace, t: &Target, step: &str) -> Outcome {
-    let mut c = cargo_for(t);
-    c.current_dir(&ws.root)
-        .args([step, "--quiet", "-p", "forkexec", "--lib"]);
-    common_args(&mut c, ws, t);
-    if !t.features.is_empty() {
-        c.args(["--features", &t.features.join(",")]);
+    // Where rustup has the standard library, the `std` feature too.
+    let mut feature_sets = vec![t.features.to_vec()];
+    if !t.build_std {
+        feature_sets.push([t.features, &["std"]].concat());
+    }
+    let mut notes = Vec::new();
+    for features in &feature_sets {
+        let mut c = cargo_for(t);
+        c.current_dir(&ws.root)
+            .args([step, "--quiet", "-p", "forkexec", "--lib"]);
+        common_args(&mut c, ws, t);
+        if !features.is_empty() {
+            c.args(["--features", &features.join(",")]);
+        }
+        if step == "clippy" {
+            c.args(["--", "-D", "warnings"]);
+        }
+        if let Err(e) = run_quiet(&mut c) {
+            return Outcome::Failed(vec![e]);
+        }
+        notes.push(if features.is_empty() {
+            "the library, default features".to_string()
+        } else {
+            format!("the library, features {}", features.join(","))
+        });
     }
     if step == "clippy" {
+        // The probe is a workspace of its own: lint it too.
+        let mut c = cargo_for(t);
+        c.current_dir(ws.probe())
+            .args(["clippy", "--quiet", "--lib"]);
+        common_args(&mut c, ws, t);
         c.args(["--", "-D", "warnings"]);
+        if let Err(e) = run_quiet(&mut c) {
+            return Outcome::Failed(vec![e]);
+        }
+        notes.push("the probe library".into());
     }
-    if let Err(e) = run_quiet(&mut c) {
-        return Outcome::Failed(vec![e]);
-    }
-    if step != "clippy" {
-        return Outcome::Ok(Vec::new());
-    }
-    // The probe is a workspace of its own: lint it too.
-    let mut c = cargo_for(t);
-    c.current_dir(ws.probe())
-        .args(["clippy", "--quiet", "--lib"]);
-    common_args(&mut c, ws, t);
-    c.args(["--", "-D", "warnings"]);
-    match run_quiet(&mut c) {
-        Ok(()) => Outcome::Ok(vec!["the library and the probe are lint-free".into()]),
-        Err(e) => Outcome::Failed(vec![e]),
-    }
+    Outcome::Ok(vec![notes.join("; ")])
 }
 
 /// Whether `t`'s backend makes raw system calls: no C declarations to check.
