@@ -460,7 +460,8 @@ pub unsafe fn read(fd: c_int, buf: *mut c_void, count: usize) -> Result<usize, E
     }
 }
 
-/// `setgid(gid)` — sets the group ids.
+/// `setgid(gid)` — sets the calling thread's group ids; the process's when it
+/// has no other thread.
 ///
 /// Allowed between fork and exec. Made as system call `SYS_setgid` through the
 /// C library's `syscall`, not by its `setgid`, which can leave a forked child
@@ -480,7 +481,8 @@ pub unsafe fn setgid(gid: gid_t) -> Result<(), Errno> {
     if ret == -1 { Err(errno()) } else { Ok(()) }
 }
 
-/// `setgroups(size, list)` — sets the supplementary groups.
+/// `setgroups(size, list)` — sets the calling thread's supplementary groups;
+/// the process's when it has no other thread.
 ///
 /// Allowed between fork and exec. Made as system call `SYS_setgroups` through
 /// the C library's `syscall`, not by its `setgroups`, which can leave a forked
@@ -535,7 +537,8 @@ pub unsafe fn setsid() -> Result<pid_t, Errno> {
     if ret == -1 { Err(errno()) } else { Ok(ret) }
 }
 
-/// `setuid(uid)` — sets the user ids.
+/// `setuid(uid)` — sets the calling thread's user ids; the process's when it
+/// has no other thread.
 ///
 /// Allowed between fork and exec. Made as system call `SYS_setuid` through the
 /// C library's `syscall`, not by its `setuid`, which can leave a forked child
