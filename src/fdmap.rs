@@ -117,3 +117,7 @@ fn maps_to_itself(map: &[Slot], fd: c_int) -> bool {
         _ => false,
     }
 }
+
+#[cfg(any(test, fuzzing))]
+#[path = "fdmap_model.rs"]
+pub(crate) mod model;
