@@ -1,0 +1,297 @@
+//! Hostile signal conditions: spawning from inside a signal handler that
+//! interrupted the allocator, a storm of timer signals during a thousand
+//! spawns, and a child killed by a signal before it could exec.
+//!
+//! Handlers, timers and seccomp filters belong to the whole process, so each
+//! test runs in a scenario: a fresh copy of the test binary.
+
+mod hostile;
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicI64, AtomicU8, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use forkexec::{Command, Errno, ExitStatus, SigSet, Step, Strategy};
+use hostile::{Counting, allocations, in_subprocess, strategies, watchdog};
+use libc::c_int;
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Installs `handler` for `sig`, without `SA_RESTART`, so that every
+/// system call it interrupts fails with `EINTR`.
+fn install(sig: c_int, handler: extern "C" fn(c_int)) {
+    // SAFETY: an all-zero sigaction is a valid value to fill in.
+    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+    action.sa_sigaction = handler as usize;
+    action.sa_flags = 0;
+    // SAFETY: `action` is a live, filled-in sigaction; the handler is an
+    // extern "C" fn that lives forever.
+    let r = unsafe { libc::sigaction(sig, &action, std::ptr::null_mut()) };
+    assert_eq!(r, 0, "sigaction: {}", std::io::Error::last_os_error());
+}
+
+fn strategy_code(strategy: Strategy) -> u8 {
+    match strategy {
+        Strategy::Fork => 0,
+        Strategy::Vfork => 1,
+        _ => 2,
+    }
+}
+
+fn strategy_of(code: u8) -> Strategy {
+    match code {
+        0 => Strategy::Fork,
+        1 => Strategy::Vfork,
+        _ => Strategy::Auto,
+    }
+}
+
+/// The strategy the signal handler spawns with.
+static HANDLER_STRATEGY: AtomicU8 = AtomicU8::new(0);
+/// Handler runs whose spawn and wait succeeded with exit code 0.
+static HANDLER_OK: AtomicU64 = AtomicU64::new(0);
+/// The last failure seen in the handler: `-errno`, or a status word.
+static HANDLER_FAILURE: AtomicI64 = AtomicI64::new(0);
+/// Allocator calls made by the handler's spawns.
+static HANDLER_ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+/// Handler runs, finished.
+static HANDLER_RUNS: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn spawn_in_handler(_: c_int) {
+    let before = allocations();
+    let strategy = strategy_of(HANDLER_STRATEGY.load(Ordering::SeqCst));
+    match Command::new(c"/bin/true").strategy(strategy).spawn() {
+        Ok(child) => match child.wait() {
+            Ok(ExitStatus::Exited(0)) => {
+                HANDLER_OK.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok(other) => HANDLER_FAILURE.store(other.code().unwrap_or(-1).into(), Ordering::SeqCst),
+            Err(errno) => HANDLER_FAILURE.store((-errno.raw()).into(), Ordering::SeqCst),
+        },
+        Err(err) => HANDLER_FAILURE.store((-err.errno().raw()).into(), Ordering::SeqCst),
+    }
+    HANDLER_ALLOCATIONS.fetch_add(allocations() - before, Ordering::SeqCst);
+    HANDLER_RUNS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Handler runs per strategy.
+const HANDLER_SPAWNS: u64 = 200;
+
+#[test]
+fn spawn_from_a_signal_handler_that_interrupted_malloc() {
+    in_subprocess(60, || {
+        let _dog = watchdog(50, "spawn_from_a_signal_handler_that_interrupted_malloc");
+        install(libc::SIGUSR1, spawn_in_handler);
+        // SAFETY: pthread_self takes no argument.
+        let target = unsafe { libc::pthread_self() } as usize;
+
+        for strategy in strategies() {
+            HANDLER_STRATEGY.store(strategy_code(strategy), Ordering::SeqCst);
+            HANDLER_RUNS.store(0, Ordering::SeqCst);
+            HANDLER_OK.store(0, Ordering::SeqCst);
+            // Another thread interrupts this one, over and over, while it
+            // allocates and frees: the handler often runs with the
+            // allocator in the middle of a call.
+            let sender = std::thread::spawn(move || {
+                for n in 1..=HANDLER_SPAWNS {
+                    // SAFETY: `target` is the test thread, alive until the
+                    // sender is joined.
+                    unsafe { libc::pthread_kill(target as libc::pthread_t, libc::SIGUSR1) };
+                    let deadline = Instant::now() + Duration::from_secs(20);
+                    while HANDLER_RUNS.load(Ordering::SeqCst) < n {
+                        assert!(Instant::now() < deadline, "handler run {n} never finished");
+                        std::thread::yield_now();
+                    }
+                }
+            });
+            let mut size = 1usize;
+            while HANDLER_RUNS.load(Ordering::SeqCst) < HANDLER_SPAWNS {
+                size = (size * 7 + 13) % 200_000 + 1;
+                let block: Vec<u8> = black_box(Vec::with_capacity(size));
+                drop(block);
+            }
+            sender.join().unwrap();
+            assert_eq!(
+                HANDLER_OK.load(Ordering::SeqCst),
+                HANDLER_SPAWNS,
+                "{strategy:?}: last failure {}",
+                HANDLER_FAILURE.load(Ordering::SeqCst)
+            );
+            assert_eq!(
+                HANDLER_ALLOCATIONS.load(Ordering::SeqCst),
+                0,
+                "{strategy:?}: a spawn in the handler called the allocator"
+            );
+        }
+        hostile::assert_no_child_left();
+    });
+}
+
+static ALARMS: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn count_alarm(_: c_int) {
+    ALARMS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Spawns per strategy in the storm.
+const STORM_SPAWNS: usize = 1000;
+/// The timer's period (the issue's ~50 µs).
+const STORM_PERIOD_NS: i64 = 50_000;
+
+#[test]
+fn eintr_storm_during_a_thousand_spawns() {
+    in_subprocess(90, || {
+        let _dog = watchdog(80, "eintr_storm_during_a_thousand_spawns");
+        install(libc::SIGALRM, count_alarm);
+        let fds_before = hostile::open_fds();
+        let mask_before = SigSet::current().unwrap();
+
+        // A timer that signals this thread alone.
+        // SAFETY: an all-zero sigevent is a valid value to fill in.
+        let mut event: libc::sigevent = unsafe { std::mem::zeroed() };
+        event.sigev_notify = libc::SIGEV_THREAD_ID;
+        event.sigev_signo = libc::SIGALRM;
+        // SAFETY: gettid takes no argument.
+        event.sigev_notify_thread_id = unsafe { libc::gettid() };
+        let mut timer: libc::timer_t = std::ptr::null_mut();
+        // SAFETY: `event` and `timer` are live.
+        let r = unsafe { libc::timer_create(libc::CLOCK_MONOTONIC, &mut event, &mut timer) };
+        assert_eq!(r, 0, "timer_create: {}", std::io::Error::last_os_error());
+        let period = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: STORM_PERIOD_NS,
+        };
+        let spec = libc::itimerspec {
+            it_interval: period,
+            it_value: period,
+        };
+        // SAFETY: `timer` was made above; `spec` is live.
+        let r = unsafe { libc::timer_settime(timer, 0, &spec, std::ptr::null_mut()) };
+        assert_eq!(r, 0, "timer_settime: {}", std::io::Error::last_os_error());
+
+        let mut failures = Vec::new();
+        for strategy in strategies() {
+            for i in 0..STORM_SPAWNS {
+                // Every fourth spawn fails in the child, so that the report
+                // and the reaping of a failed child run in the storm too.
+                let (program, fails) = match i % 4 {
+                    0 => (c"true", false),
+                    3 => (c"/nonexistent/program", true),
+                    _ => (c"/bin/true", false),
+                };
+                let result = Command::new(program).strategy(strategy).spawn();
+                match (result, fails) {
+                    (Ok(child), false) => match child.wait() {
+                        Ok(ExitStatus::Exited(0)) => {}
+                        other => failures.push(format!("{strategy:?} #{i}: wait {other:?}")),
+                    },
+                    (Err(err), true)
+                        if (err.step(), err.errno()) == (Step::Exec, Errno::ENOENT) => {}
+                    (Err(err), _) => failures.push(format!("{strategy:?} #{i}: {err}")),
+                    (Ok(child), true) => {
+                        failures.push(format!("{strategy:?} #{i}: spawned {}", child.pid()));
+                        let _ = child.wait();
+                    }
+                }
+            }
+        }
+
+        // SAFETY: `timer` was made above and is deleted once.
+        unsafe { libc::timer_delete(timer) };
+        let alarms = ALARMS.load(Ordering::Relaxed);
+        assert!(
+            failures.is_empty(),
+            "{} failures: {failures:#?}",
+            failures.len()
+        );
+        assert!(
+            alarms >= 1000,
+            "the storm was too weak to mean anything: {alarms} signals"
+        );
+        eprintln!("{alarms} timer signals during the spawns");
+        assert_eq!(
+            SigSet::current().unwrap(),
+            mask_before,
+            "signal mask changed"
+        );
+        assert_eq!(hostile::open_fds(), fds_before, "descriptors leaked");
+        hostile::assert_no_child_left();
+    });
+}
+
+/// Installs a seccomp filter that kills the calling process when it calls
+/// `setsid`, which the test itself never does: a spawn's child that is
+/// asked to `setsid` dies by `SIGSYS` before it can exec.
+fn kill_on_setsid() -> Result<(), String> {
+    // linux/audit.h
+    #[cfg(target_arch = "x86_64")]
+    const AUDIT_ARCH: u32 = 0xC000_003E;
+    #[cfg(target_arch = "aarch64")]
+    const AUDIT_ARCH: u32 = 0xC000_00B7;
+    // linux/bpf_common.h: BPF_LD|BPF_W|BPF_ABS, BPF_JMP|BPF_JEQ|BPF_K,
+    // BPF_RET|BPF_K.
+    const LOAD: u16 = 0x20;
+    const JEQ: u16 = 0x15;
+    const RET: u16 = 0x06;
+    // struct seccomp_data (linux/seccomp.h): nr at 0, arch at 4.
+    let op = |code, jt, jf, k| libc::sock_filter { code, jt, jf, k };
+    let program = [
+        op(LOAD, 0, 0, 4),
+        op(JEQ, 0, 3, AUDIT_ARCH),
+        op(LOAD, 0, 0, 0),
+        op(JEQ, 0, 1, libc::SYS_setsid as u32),
+        op(RET, 0, 0, libc::SECCOMP_RET_KILL_PROCESS),
+        op(RET, 0, 0, libc::SECCOMP_RET_ALLOW),
+    ];
+    let fprog = libc::sock_fprog {
+        len: program.len() as u16,
+        filter: program.as_ptr().cast_mut(),
+    };
+    // SAFETY: prctl with integer arguments.
+    if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
+        return Err(format!("no_new_privs: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: `fprog` points to a live filter program.
+    let r = unsafe {
+        libc::prctl(
+            libc::PR_SET_SECCOMP,
+            libc::SECCOMP_MODE_FILTER as libc::c_ulong,
+            &fprog as *const libc::sock_fprog,
+        )
+    };
+    if r != 0 {
+        return Err(format!("seccomp: {}", std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+#[test]
+fn child_killed_by_a_signal_before_exec() {
+    in_subprocess(60, || {
+        let _dog = watchdog(50, "child_killed_by_a_signal_before_exec");
+        if let Err(why) = kill_on_setsid() {
+            hostile::cannot_run(&format!("no seccomp filter here ({why})"));
+            return;
+        }
+        let fds_before = hostile::open_fds();
+        for strategy in strategies() {
+            for _ in 0..50 {
+                // The status channel closes when the child dies, as it does
+                // at exec: the spawn cannot tell the two apart, and returns
+                // the child, whose status tells what happened.
+                let child = Command::new(c"/bin/true")
+                    .setsid()
+                    .strategy(strategy)
+                    .spawn()
+                    .unwrap_or_else(|e| panic!("{strategy:?}: {e}"));
+                match child.wait() {
+                    Ok(ExitStatus::Signaled { signal, .. }) if signal == libc::SIGSYS => {}
+                    other => panic!("{strategy:?}: expected death by SIGSYS, got {other:?}"),
+                }
+            }
+        }
+        assert_eq!(hostile::open_fds(), fds_before, "descriptors leaked");
+        hostile::assert_no_child_left();
+    });
+}
