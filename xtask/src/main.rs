@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 mod ci;
+mod fuzz;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -12,6 +13,7 @@ fn main() -> ExitCode {
     };
     let result = match task.as_str() {
         "ci" => ci::run(rest),
+        "fuzz" => fuzz::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
@@ -32,4 +34,6 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   ci [--quick]   every check: formatting, lints, the test suite with each
                  strategy, aarch64 under qemu, docs (CI=true: all required)
+  fuzz [--seconds N]
+                 every fuzz target in fuzz/ for N seconds (default 30)
   help           this text";
