@@ -70,6 +70,11 @@ fn checks(quick: bool) -> Vec<Check> {
     all.push(doc);
     if !quick {
         all.push(check(
+            "fuzz (30 s per target)",
+            "cargo",
+            &["xtask", "fuzz", "--seconds", "30"],
+        ));
+        all.push(check(
             "run example",
             "cargo",
             &["run", "--example", "run", "--", "echo", "hello"],
