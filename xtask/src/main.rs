@@ -4,6 +4,9 @@ use std::process::ExitCode;
 
 mod ci;
 mod fuzz;
+#[path = "gen.rs"]
+mod generate;
+mod spec;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -14,6 +17,7 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "ci" => ci::run(rest),
         "fuzz" => fuzz::run(rest),
+        "gen" => generate::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
@@ -36,4 +40,6 @@ tasks:
                  strategy, aarch64 under qemu, docs (CI=true: all required)
   fuzz [--seconds N]
                  every fuzz target in fuzz/ for N seconds (default 30)
+  gen [--check]  write src/os/*/<arch>.rs from xtask/spec/calls.toml, or
+                 (--check) fail when a committed file differs
   help           this text";
