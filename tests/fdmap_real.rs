@@ -6,6 +6,7 @@
 //! The test sets its own descriptor numbers, so it runs in a scenario: a
 //! fresh copy of the test binary.
 
+mod common;
 mod hostile;
 
 use std::collections::{BTreeMap, BTreeSet};

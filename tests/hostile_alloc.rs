@@ -3,6 +3,7 @@
 //! inside the global allocator's `alloc`. A spawn takes no allocator lock
 //! and allocates nothing, so neither can hang it.
 
+mod common;
 mod hostile;
 
 use std::alloc::{GlobalAlloc, Layout};

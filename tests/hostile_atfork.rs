@@ -5,6 +5,7 @@
 //! Handlers stay registered for the life of a process, so each test runs in
 //! a scenario: a fresh copy of the test binary.
 
+mod common;
 mod hostile;
 
 use std::sync::Mutex;

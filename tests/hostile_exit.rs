@@ -3,6 +3,7 @@
 //! exec fails (and one that fails earlier, at chdir) must not flush the
 //! buffers or run the handler; the parent's own exit does each once.
 
+mod common;
 mod hostile;
 
 use std::io::Write;

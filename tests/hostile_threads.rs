@@ -5,6 +5,7 @@
 //! The test starts from a table with nothing above descriptor 2, so it runs
 //! in a scenario: a fresh copy of the test binary.
 
+mod common;
 mod hostile;
 
 use std::collections::BTreeMap;

@@ -22,40 +22,20 @@ use std::time::{Duration, Instant};
 use forkexec::{Child, ExitStatus, Strategy};
 use libc::c_int;
 
-/// The strategies that exist in this build. Known limitation: the vfork
-/// fast path has not landed yet, so `Strategy::Vfork` is not listed; adding
-/// it here runs every hostile test with it too.
-const ALL: &[Strategy] = &[Strategy::Fork];
+use crate::common;
+
+/// Both strategies: each hostile test runs with each, unless
+/// `FORKEXEC_TEST_STRATEGY` picks one.
+const BOTH: &[Strategy] = &[Strategy::Fork, Strategy::Vfork];
 
 /// The strategies a hostile test runs with: the one that
-/// `FORKEXEC_TEST_STRATEGY` names (`fork`, `vfork`, `auto`), or every one
-/// when it is unset.
+/// `FORKEXEC_TEST_STRATEGY` names (`fork`, `vfork`, `auto`), as the rest
+/// of the suite does, or both the fork and the fast path when it is unset.
 pub fn strategies() -> Vec<Strategy> {
-    match std::env::var("FORKEXEC_TEST_STRATEGY").as_deref() {
-        Ok("fork") => vec![Strategy::Fork],
-        Ok("vfork") => vec![Strategy::Vfork],
-        Ok("auto") => vec![Strategy::Auto],
-        Ok("") | Err(_) => ALL.to_vec(),
-        Ok(other) => panic!("FORKEXEC_TEST_STRATEGY={other}: expected fork, vfork or auto"),
+    match std::env::var(common::STRATEGY_VAR) {
+        Ok(name) if !name.is_empty() => vec![common::strategy()],
+        _ => BOTH.to_vec(),
     }
-}
-
-/// Whether the test runs under CI (`CI=true`), where a test that cannot run
-/// fails instead of skipping.
-pub fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// Says loudly why a test cannot run here; fails under CI.
-pub fn cannot_run(why: &str) {
-    eprintln!("SKIPPED: {why}");
-    assert!(!ci(), "CI=true, so this test must run: {why}");
-}
-
-/// Whether the process is root (the privilege and limit tests need it).
-pub fn is_root() -> bool {
-    // SAFETY: geteuid takes no argument and cannot fail.
-    unsafe { libc::geteuid() == 0 }
 }
 
 /// A thread that aborts the whole process with a clear message if the test
@@ -124,9 +104,18 @@ pub fn in_subprocess(secs: u64, body: impl FnOnce()) -> Option<Output> {
     }
 
     let exe = std::env::current_exe().expect("the test binary's path");
+    // Under user-mode emulation the kernel cannot run the binary itself.
+    let mut launch = match common::emulator() {
+        Some([emulator, args @ ..]) => {
+            let mut launch = std::process::Command::new(emulator);
+            launch.args(args).arg(exe);
+            launch
+        }
+        _ => std::process::Command::new(exe),
+    };
     // A process group of its own, so that whatever the scenario leaves
     // behind (a child stuck in an atfork handler) can be killed with it.
-    let mut child = std::process::Command::new(exe)
+    let mut child = launch
         .args([name.as_str(), "--exact", "--nocapture", "--test-threads=1"])
         .env(SCENARIO, &name)
         .process_group(0)
