@@ -128,6 +128,9 @@ fn spawn_from_inside_the_global_allocator() {
 
 /// Spawns per strategy while other threads hammer the allocator.
 const SPAWNS: usize = 10_000;
+/// The same under user-mode emulation, where the emulator makes each fork
+/// (and runs each child's loader) some twenty times slower.
+const EMULATED_SPAWNS: usize = 1_000;
 
 #[test]
 fn ten_thousand_spawns_while_other_threads_allocate() {
@@ -160,11 +163,15 @@ fn ten_thousand_spawns_while_other_threads_allocate() {
         })
         .collect();
 
+    let spawns = match common::emulator() {
+        Some(_) => EMULATED_SPAWNS,
+        None => SPAWNS,
+    };
     for strategy in strategies() {
         let mut cmd = Command::new(c"/bin/true");
         cmd.strategy(strategy);
         let before = allocations();
-        for _ in 0..SPAWNS {
+        for _ in 0..spawns {
             let child = match cmd.spawn() {
                 Ok(child) => child,
                 Err(err) => panic!("{strategy:?}: {err}"),

@@ -88,19 +88,31 @@ fn run_probe(
     gid: libc::gid_t,
     groups: Option<&[libc::gid_t]>,
 ) -> String {
-    let exe = hostile::c_path(exe);
-    let test = std::ffi::CString::new("dropped_ids_and_groups_are_exactly_as_asked").unwrap();
-    let mut argv = CStrArray::<8>::new();
-    argv.push(&exe).unwrap();
-    argv.push(&test).unwrap();
-    for arg in [c"--exact", c"--nocapture", c"--test-threads=1", c"--quiet"] {
-        argv.push(arg).unwrap();
+    // Under user-mode emulation the emulator runs the probe.
+    let mut words: Vec<std::ffi::CString> = common::emulator()
+        .unwrap_or(&[])
+        .iter()
+        .map(common::cstr)
+        .collect();
+    words.push(hostile::c_path(exe));
+    for arg in [
+        "dropped_ids_and_groups_are_exactly_as_asked",
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+        "--quiet",
+    ] {
+        words.push(common::cstr(arg));
+    }
+    let mut argv = CStrArray::<16>::new();
+    for word in &words {
+        argv.push(word).unwrap();
     }
     let mut envp = CStrArray::<2>::new();
     envp.push(c"FORKEXEC_HOSTILE_PROBE=1").unwrap();
     let [read_end, write_end] = hostile::pipe();
     let map = [Slot::Closed, Slot::Fd(write_end), Slot::Fd(2)];
-    let mut cmd = Command::new(&exe);
+    let mut cmd = Command::new(&words[0]);
     cmd.args(&argv).env(&envp).fds(&map).strategy(strategy);
     cmd.uid(uid).gid(gid);
     if let Some(groups) = groups {
