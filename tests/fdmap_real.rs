@@ -180,7 +180,10 @@ fn missing_sources_where_copies_land_are_ebadf_not_a_hang() {
         // or 5. A slot whose source is that number must fail, not receive
         // the copy: receiving the status pipe would keep the parent waiting
         // for as long as the program runs.
-        let maps: [&[Slot]; 4] = [
+        let maps: [&[Slot]; 6] = [
+            // The status pipe's own ends, where the fork path makes it.
+            &[Slot::Fd(3)],
+            &[Slot::Fd(0), Slot::Fd(1), Slot::Fd(2), Slot::Fd(4)],
             &[
                 Slot::Fd(0),
                 Slot::Fd(1),
@@ -216,6 +219,98 @@ fn missing_sources_where_copies_land_are_ebadf_not_a_hang() {
             }
         }
         assert_eq!(hostile::open_fds(), [0, 1, 2], "descriptors leaked");
+        hostile::assert_no_child_left();
+    });
+}
+
+/// Where the daemon test keeps its standard output and error meanwhile.
+const SAVED_STDOUT: c_int = 500;
+const SAVED_STDERR: c_int = 501;
+
+/// The child's table, or the spawn's error as text.
+type Outcome = Result<BTreeMap<c_int, FileId>, String>;
+
+/// One spawn of `sleep` with `map`, in a parent whose 0, 1 and 2 are
+/// closed.
+fn daemon_spawn(strategy: How, map: Option<&[Slot]>) -> Outcome {
+    let mut argv = CStrArray::<3>::new();
+    argv.push(c"sleep").unwrap().push(c"1000").unwrap();
+    let mut cmd = Command::new(SLEEP);
+    cmd.args(&argv).strategy(strategy);
+    if let Some(map) = map {
+        cmd.fds(map);
+    }
+    let child = cmd.spawn().map_err(|e| e.to_string())?;
+    hostile::wait_until_sleeping(child.pid());
+    let fds = hostile::child_fds(child.pid());
+    hostile::kill_and_reap(&child);
+    Ok(fds)
+}
+
+#[test]
+fn daemon_with_standard_descriptors_closed() {
+    // A daemon runs with 0, 1 and 2 closed, so the status pipe takes 0 and
+    // 1: it must not reach the program through the numbers it occupies.
+    in_subprocess(60, || {
+        let _dog = watchdog(50, "daemon_with_standard_descriptors_closed");
+        tear_down();
+        // SAFETY: the scenario's own descriptors; 1 and 2 come back below.
+        unsafe {
+            assert_eq!(
+                libc::fcntl(1, libc::F_DUPFD_CLOEXEC, SAVED_STDOUT),
+                SAVED_STDOUT
+            );
+            assert_eq!(
+                libc::fcntl(2, libc::F_DUPFD_CLOEXEC, SAVED_STDERR),
+                SAVED_STDERR
+            );
+            libc::close(0);
+            libc::close(1);
+            libc::close(2);
+        }
+        // Nothing can be printed until 1 and 2 are back: collect.
+        let mut failures = Vec::new();
+        let mut check = |what: String, got: Outcome, want: Outcome| {
+            if got != want {
+                failures.push(format!("{what}: got {got:?}, expected {want:?}"));
+            }
+        };
+        for strategy in strategies() {
+            let closed = [Slot::Closed, Slot::Closed, Slot::Closed];
+            let missing = [Slot::Fd(0)];
+            let none = || Ok(BTreeMap::new());
+            check(
+                format!("{strategy:?}, no map"),
+                daemon_spawn(strategy, None),
+                none(),
+            );
+            let got = daemon_spawn(strategy, Some(&closed));
+            check(format!("{strategy:?}, closed slots"), got, none());
+            let got = daemon_spawn(strategy, Some(&missing));
+            let ebadf = Err("fd: EBADF (Bad file descriptor)".to_owned());
+            check(format!("{strategy:?}, a map of the closed 0"), got, ebadf);
+            // SAFETY: a path that exists; it takes the lowest number, 0.
+            let null = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
+            let id = hostile::file_id(null);
+            let all_null = [Slot::Fd(null), Slot::Fd(null), Slot::Fd(null)];
+            let got = daemon_spawn(strategy, Some(&all_null));
+            let want = Ok([(0, id), (1, id), (2, id)].into());
+            check(
+                format!("{strategy:?}, /dev/null at {null} in each slot"),
+                got,
+                want,
+            );
+            hostile::close(null);
+        }
+        // SAFETY: the saved descriptors go back to 1 and 2.
+        unsafe {
+            assert_eq!(libc::dup2(SAVED_STDOUT, 1), 1);
+            assert_eq!(libc::dup2(SAVED_STDERR, 2), 2);
+            libc::close(SAVED_STDOUT);
+            libc::close(SAVED_STDERR);
+        }
+        assert!(failures.is_empty(), "{failures:#?}");
+        assert_eq!(hostile::open_fds(), [1, 2], "descriptors leaked");
         hostile::assert_no_child_left();
     });
 }

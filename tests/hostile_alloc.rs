@@ -194,3 +194,70 @@ fn ten_thousand_spawns_while_other_threads_allocate() {
         assert!(calls > 10_000, "the allocating thread hardly ran: {calls}");
     }
 }
+
+/// Spawns from children forked while another thread allocates.
+const FORKED_CHILDREN: usize = 200;
+
+#[test]
+fn spawn_from_a_raw_fork_child_while_another_thread_allocates() {
+    // A crash reporter forks without atfork handlers, then starts a helper
+    // from the child: if another thread held an allocator lock at the fork,
+    // the child's copy of that lock is held forever. The spawn in the child
+    // must not need it.
+    let _dog = watchdog(
+        80,
+        "spawn_from_a_raw_fork_child_while_another_thread_allocates",
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    let hammer = std::thread::spawn(move || {
+        let mut size = 1usize;
+        while !flag.load(Ordering::Relaxed) {
+            size = (size * 7 + 13) % 200_000 + 1;
+            drop(black_box(Vec::<u8>::with_capacity(size)));
+        }
+    });
+    for strategy in strategies() {
+        for n in 0..FORKED_CHILDREN {
+            // SAFETY: the child runs only the spawn, the wait and the raw
+            // exit, none of which allocates or takes a lock.
+            let pid = unsafe { forkexec::raw::fork() }.expect("fork");
+            if pid == 0 {
+                let code = match Command::new(c"/bin/true").strategy(strategy).spawn() {
+                    Ok(child) => match child.wait() {
+                        Ok(ExitStatus::Exited(0)) => 0,
+                        _ => 2,
+                    },
+                    Err(_) => 1,
+                };
+                // SAFETY: the raw exit of the forked child.
+                unsafe { forkexec::raw::exit(code) };
+            }
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            let mut status = 0;
+            loop {
+                // SAFETY: `status` is a live c_int; `pid` is our child.
+                let got = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+                if got == pid {
+                    break;
+                }
+                if std::time::Instant::now() > deadline {
+                    // SAFETY: `pid` is our unreaped child.
+                    unsafe {
+                        libc::kill(pid, libc::SIGKILL);
+                        libc::waitpid(pid, &mut status, 0);
+                    }
+                    panic!("{strategy:?}: forked child {n} hung in its spawn");
+                }
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+            assert_eq!(
+                ExitStatus::from_raw(status),
+                ExitStatus::Exited(0),
+                "{strategy:?}: forked child {n} (1: spawn failed, 2: bad wait)"
+            );
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    hammer.join().unwrap();
+}

@@ -220,3 +220,46 @@ fn argv_too_large_is_exec_e2big() {
         }
     }
 }
+
+#[test]
+fn close_other_fds_reaches_descriptors_above_the_soft_limit() {
+    // A descriptor opened before the soft RLIMIT_NOFILE was lowered stays
+    // open above it; closing "every other descriptor" must still close it.
+    in_subprocess(60, || {
+        let _dog = watchdog(
+            50,
+            "close_other_fds_reaches_descriptors_above_the_soft_limit",
+        );
+        only_stdio();
+        let high = 4000;
+        // SAFETY: a copy of our own descriptor, not close-on-exec.
+        assert_eq!(unsafe { libc::dup2(0, high) }, high);
+        set_limit(libc::RLIMIT_NOFILE, 64);
+        let mut argv = forkexec::CStrArray::<3>::new();
+        argv.push(c"sleep").unwrap().push(c"1000").unwrap();
+        let map = [Slot::Fd(0), Slot::Fd(1), Slot::Fd(2)];
+        for strategy in strategies() {
+            for close_other_fds in [false, true] {
+                let mut cmd = Command::new(hostile::SLEEP);
+                cmd.args(&argv).fds(&map).strategy(strategy);
+                if close_other_fds {
+                    cmd.close_other_fds();
+                }
+                let child = cmd.spawn().unwrap_or_else(|e| panic!("{strategy:?}: {e}"));
+                hostile::wait_until_sleeping(child.pid());
+                let fds: Vec<c_int> = hostile::child_fds(child.pid()).into_keys().collect();
+                hostile::kill_and_reap(&child);
+                let expected: &[c_int] = if close_other_fds {
+                    &[0, 1, 2]
+                } else {
+                    &[0, 1, 2, high]
+                };
+                assert_eq!(
+                    fds, expected,
+                    "{strategy:?}, close_other_fds {close_other_fds}"
+                );
+            }
+        }
+        hostile::assert_no_child_left();
+    });
+}

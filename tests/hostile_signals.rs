@@ -300,3 +300,153 @@ fn child_killed_by_a_signal_before_exec() {
         hostile::assert_no_child_left();
     });
 }
+
+#[test]
+fn sigchld_ignored_children_reap_themselves() {
+    // Servers often ignore SIGCHLD so that the kernel reaps their children:
+    // a failed spawn must still report its step, and nothing may wait for a
+    // child that is already gone.
+    in_subprocess(60, || {
+        let _dog = watchdog(50, "sigchld_ignored_children_reap_themselves");
+        // SAFETY: SIG_IGN is a valid disposition for SIGCHLD.
+        unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
+        for strategy in strategies() {
+            for _ in 0..20 {
+                let err = Command::new(c"/bin/true")
+                    .dir(c"/nonexistent")
+                    .strategy(strategy)
+                    .spawn()
+                    .map(|child| child.pid())
+                    .unwrap_err();
+                assert_eq!((err.step(), err.errno()), (Step::Chdir, Errno::ENOENT));
+                let child = Command::new(c"/bin/true")
+                    .strategy(strategy)
+                    .spawn()
+                    .unwrap_or_else(|e| panic!("{strategy:?}: {e}"));
+                // The kernel reaps it: wait blocks until it has exited, and
+                // then has nothing to report.
+                assert_eq!(child.wait(), Err(Errno::ECHILD), "{strategy:?}");
+            }
+        }
+        hostile::assert_no_child_left();
+    });
+}
+
+#[test]
+fn a_reaper_thread_steals_every_child() {
+    // Another part of the program reaps every child (waitpid(-1)), as
+    // process supervisors and some runtimes do: spawns must still report
+    // failures exactly and return, even when their child is stolen.
+    in_subprocess(60, || {
+        let _dog = watchdog(50, "a_reaper_thread_steals_every_child");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&stop);
+        let reaper = std::thread::spawn(move || {
+            let mut stolen = 0u64;
+            while !flag.load(Ordering::Relaxed) {
+                let mut status = 0;
+                // SAFETY: `status` is a live c_int.
+                if unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) } > 0 {
+                    stolen += 1;
+                } else {
+                    std::thread::yield_now();
+                }
+            }
+            stolen
+        });
+        let mut waited = 0;
+        for strategy in strategies() {
+            for i in 0..200 {
+                if i % 2 == 0 {
+                    let err = Command::new(c"/nonexistent/program")
+                        .strategy(strategy)
+                        .spawn()
+                        .map(|child| child.pid())
+                        .unwrap_err();
+                    assert_eq!((err.step(), err.errno()), (Step::Exec, Errno::ENOENT));
+                    continue;
+                }
+                let child = Command::new(c"/bin/true")
+                    .strategy(strategy)
+                    .spawn()
+                    .unwrap_or_else(|e| panic!("{strategy:?}: {e}"));
+                match child.wait() {
+                    Ok(ExitStatus::Exited(0)) => waited += 1,
+                    Err(Errno::ECHILD) => {}
+                    other => panic!("{strategy:?}: {other:?}"),
+                }
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        let stolen = reaper.join().unwrap();
+        eprintln!("{stolen} children stolen by the reaper, {waited} waited for");
+        hostile::assert_no_child_left();
+    });
+}
+
+/// Size of the alternate signal stack for the handler that spawns: a spawn
+/// takes up to 16.5 KiB (the `Strategy` docs), the kernel's signal frame up
+/// to some 4 KiB with AVX-512 state, and the handler its own frame.
+const ALT_STACK: usize = 24 * 1024;
+
+#[test]
+fn spawn_from_a_handler_on_a_small_alternate_stack() {
+    in_subprocess(60, || {
+        let _dog = watchdog(50, "spawn_from_a_handler_on_a_small_alternate_stack");
+        // SAFETY: sysconf takes no pointer.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+        // A guard page below the stack, so that an overflow is a crash and
+        // not silent damage to whatever lies below.
+        // SAFETY: a fresh anonymous mapping; its first page is then made
+        // inaccessible.
+        let base = unsafe {
+            let base = libc::mmap(
+                std::ptr::null_mut(),
+                page + ALT_STACK,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
+            assert_ne!(base, libc::MAP_FAILED);
+            assert_eq!(libc::mprotect(base, page, libc::PROT_NONE), 0);
+            base
+        };
+        let stack = libc::stack_t {
+            // SAFETY: within the mapping.
+            ss_sp: unsafe { base.cast::<u8>().add(page) }.cast(),
+            ss_flags: 0,
+            ss_size: ALT_STACK,
+        };
+        // SAFETY: `stack` describes live memory that outlives its use.
+        assert_eq!(
+            unsafe { libc::sigaltstack(&stack, std::ptr::null_mut()) },
+            0
+        );
+        // SAFETY: an all-zero sigaction is a valid value to fill in.
+        let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+        action.sa_sigaction = spawn_in_handler as extern "C" fn(c_int) as usize;
+        action.sa_flags = libc::SA_ONSTACK;
+        // SAFETY: a filled-in sigaction with a handler that lives forever.
+        assert_eq!(
+            unsafe { libc::sigaction(libc::SIGUSR2, &action, std::ptr::null_mut()) },
+            0
+        );
+
+        for strategy in strategies() {
+            HANDLER_STRATEGY.store(strategy_code(strategy), Ordering::SeqCst);
+            HANDLER_OK.store(0, Ordering::SeqCst);
+            for _ in 0..20 {
+                // SAFETY: raise takes no pointer.
+                assert_eq!(unsafe { libc::raise(libc::SIGUSR2) }, 0);
+            }
+            assert_eq!(
+                HANDLER_OK.load(Ordering::SeqCst),
+                20,
+                "{strategy:?}: last failure {}",
+                HANDLER_FAILURE.load(Ordering::SeqCst)
+            );
+        }
+        hostile::assert_no_child_left();
+    });
+}

@@ -134,3 +134,92 @@ fn fresh_executable_while_other_threads_spawn_is_exec_etxtbsy_at_worst() {
         eprintln!("{strategy:?}: {busy} ETXTBSY for {FRESH_FILES} fresh executables");
     }
 }
+
+#[test]
+fn fork_lock_held_forever_by_another_thread() {
+    // On Linux every descriptor the crate makes is close-on-exec from the
+    // start, so a spawn does not take the fork lock: a thread that keeps it
+    // (shared or exclusive, and never lets go) cannot hold spawns up.
+    let _dog = watchdog(60, "fork_lock_held_forever_by_another_thread");
+    for exclusive in [false, true] {
+        let (held_tx, held_rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let holder = std::thread::spawn(move || {
+            if exclusive {
+                let _guard = forkexec::ForkLock::exclusive();
+                held_tx.send(()).unwrap();
+                let _ = done_rx.recv();
+            } else {
+                let _guard = forkexec::ForkLock::shared();
+                held_tx.send(()).unwrap();
+                let _ = done_rx.recv();
+            }
+        });
+        held_rx.recv().unwrap();
+        for strategy in strategies() {
+            for _ in 0..50 {
+                let child = Command::new(c"/bin/true")
+                    .strategy(strategy)
+                    .spawn()
+                    .unwrap_or_else(|e| panic!("{strategy:?}: {e}"));
+                assert_eq!(child.wait().unwrap(), ExitStatus::Exited(0));
+            }
+        }
+        drop(done_tx);
+        holder.join().unwrap();
+    }
+}
+
+#[test]
+fn another_thread_changes_the_environment_during_spawns() {
+    // A command without `env` passes the parent's `environ` to execve, and
+    // a setenv in another thread may free that array meanwhile: the fast
+    // path's child then reads freed memory (exec fails with EFAULT, or gets
+    // a torn environment), as the libc-based posix_spawn does. A program
+    // that changes its environment from several threads passes an explicit
+    // environment, which this test shows no setenv can disturb.
+    in_subprocess(90, || {
+        let _dog = watchdog(80, "another_thread_changes_the_environment_during_spawns");
+        // Everything that reads the environment is done before the storm.
+        let strategies = strategies();
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let changer = std::thread::spawn(move || {
+            let mut n = 0u64;
+            while !flag.load(Ordering::Relaxed) {
+                let name = std::ffi::CString::new(format!("HOSTILE_{}", n % 2000)).unwrap();
+                let value = std::ffi::CString::new("x".repeat((n % 50) as usize + 1)).unwrap();
+                // SAFETY: live C strings; no other thread reads the
+                // environment while this one changes it.
+                unsafe { libc::setenv(name.as_ptr(), value.as_ptr(), 1) };
+                if n % 2000 == 1999 {
+                    // SAFETY: as above.
+                    unsafe { libc::clearenv() };
+                }
+                n += 1;
+            }
+            n
+        });
+        let mut envp = CStrArray::<3>::new();
+        envp.push(c"PATH=/bin:/usr/bin")
+            .unwrap()
+            .push(c"LANG=C")
+            .unwrap();
+        for strategy in strategies {
+            for i in 0..1000 {
+                let child = Command::new(c"/bin/true")
+                    .env(&envp)
+                    .strategy(strategy)
+                    .spawn()
+                    .unwrap_or_else(|e| panic!("{strategy:?}, spawn {i}: {e}"));
+                assert_eq!(child.wait().unwrap(), ExitStatus::Exited(0));
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        let changes = changer.join().unwrap();
+        assert!(
+            changes > 10_000,
+            "the environment hardly changed: {changes}"
+        );
+    });
+}
