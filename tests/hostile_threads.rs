@@ -223,3 +223,55 @@ fn another_thread_changes_the_environment_during_spawns() {
         );
     });
 }
+
+#[test]
+fn another_thread_closes_descriptors_it_does_not_own() {
+    // A daemon-style thread that closes every descriptor above 2, again and
+    // again, closes the status pipe under a spawn's feet. The spawn cannot
+    // know what happened to its child then: it kills and reaps it, and says
+    // so (protocol, EBADF). Whatever happens, it returns, and no child is
+    // left behind.
+    in_subprocess(90, || {
+        let _dog = watchdog(80, "another_thread_closes_descriptors_it_does_not_own");
+        let strategies = strategies();
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let closer = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                // SAFETY: closing numbers this thread does not own is the
+                // hostile act under test; nothing else in the scenario needs
+                // a descriptor above 2.
+                unsafe { libc::close_range(3, u32::MAX, 0) };
+            }
+        });
+        let mut outcomes = BTreeMap::new();
+        for strategy in strategies {
+            for i in 0..1000 {
+                let (program, code) = match i % 2 {
+                    0 => (c"/bin/true", 0),
+                    _ => (c"/nonexistent/program", 127),
+                };
+                let outcome = match Command::new(program).strategy(strategy).spawn() {
+                    // A failure report lost with the pipe: the failed
+                    // child's exit code (127) still tells.
+                    Ok(child) => match child.wait() {
+                        Ok(ExitStatus::Exited(c)) if c == code => "ran or failed, as expected",
+                        other => panic!("{strategy:?}, {program:?}: {other:?}"),
+                    },
+                    Err(err) => match (err.step(), err.errno()) {
+                        (Step::Exec, Errno::ENOENT) if code == 127 => "exec failure reported",
+                        (Step::Protocol, Errno::EBADF) => "pipe closed: child killed and reaped",
+                        _ => panic!("{strategy:?}, {program:?}: {err}"),
+                    },
+                };
+                *outcomes
+                    .entry((format!("{strategy:?}"), outcome))
+                    .or_insert(0) += 1;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        closer.join().unwrap();
+        eprintln!("{outcomes:#?}");
+        hostile::assert_no_child_left();
+    });
+}
