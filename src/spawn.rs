@@ -208,15 +208,9 @@ fn spawn_fork(plan: &mut Plan<'_>) -> Result<Child, Error> {
     // rules a forked child must follow, and leaves by the raw exit.
     let forked = unsafe { os::fork() };
     if let Ok(0) = forked {
-        // SAFETY: this is the freshly forked child, with all signals blocked.
-        let record = unsafe { child::run(plan) };
-        let bytes = (&raw const record).cast();
-        // SAFETY: `record` is a live value of RECORD_LEN bytes; a failed
-        // write leaves the parent to see end of file, and nothing else can be
-        // done about it here.
-        let _ = unsafe { os::write(plan.status_fd, bytes, RECORD_LEN) };
-        // SAFETY: the raw exit runs no atexit handler and flushes nothing.
-        unsafe { os::exit(127) };
+        // SAFETY: this is the freshly forked child, with all signals blocked,
+        // and the status channel's write end in the plan.
+        unsafe { child::run_and_report(plan) };
     }
     drop(fork_lock);
 

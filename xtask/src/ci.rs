@@ -4,8 +4,13 @@
 //! the reason printed, except under `CI=true`, where every check is
 //! required and a missing tool fails the run.
 
-use std::process::Command;
-use std::time::Instant;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, ExitStatus};
+use std::time::{Duration, Instant};
+
+/// The longest any one check may take; a check that hangs is killed, with
+/// every process it started, and fails.
+const LIMIT: Duration = Duration::from_secs(20 * 60);
 
 /// One check: a name, the command, and what it needs to run at all.
 struct Check {
@@ -153,10 +158,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
         println!("ci: {} ...", check.name);
         let start = Instant::now();
-        let status = Command::new(check.program)
-            .args(&check.args)
-            .envs(check.env.iter().copied())
-            .status();
+        let status = run_bounded(&check, LIMIT);
         let secs = start.elapsed().as_secs_f64();
         match status {
             Ok(status) if status.success() => {
@@ -210,5 +212,32 @@ fn available(need: &Need) -> Result<(), String> {
             }
             Ok(())
         }
+    }
+}
+
+/// Runs `check` in a process group of its own, killing the whole group when
+/// it runs past `limit`.
+fn run_bounded(check: &Check, limit: Duration) -> std::io::Result<ExitStatus> {
+    let mut child = Command::new(check.program)
+        .args(&check.args)
+        .envs(check.env.iter().copied())
+        .process_group(0)
+        .spawn()?;
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if start.elapsed() > limit {
+            println!(
+                "ci: {} ran past {} s: killing it",
+                check.name,
+                limit.as_secs()
+            );
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+            return child.wait();
+        }
+        std::thread::sleep(Duration::from_millis(200));
     }
 }
