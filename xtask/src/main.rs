@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+mod check;
 mod ci;
 mod fuzz;
 #[path = "gen.rs"]
@@ -15,6 +16,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let result = match task.as_str() {
+        "check-targets" => check::run(rest),
         "ci" => ci::run(rest),
         "fuzz" => fuzz::run(rest),
         "gen" => generate::run(rest),
@@ -36,6 +38,10 @@ fn main() -> ExitCode {
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
+  check-targets [TARGET...]
+                 build, lint and audit the crate for every OS and arch:
+                 check, clippy, the spawn path's imports and relocations,
+                 variadic declarations, the macOS link against libSystem
   ci [--quick]   every check: formatting, lints, the test suite with each
                  strategy, aarch64 under qemu, docs (CI=true: all required)
   fuzz [--seconds N]
