@@ -200,7 +200,7 @@ const FORKED_CHILDREN: usize = 200;
 
 #[test]
 fn spawn_from_a_raw_fork_child_while_another_thread_allocates() {
-    // A crash reporter forks without atfork handlers, then starts a helper
+    // A crash reporter forks without atfork handlers, then starts a program
     // from the child: if another thread held an allocator lock at the fork,
     // the child's copy of that lock is held forever. The spawn in the child
     // must not need it.
