@@ -222,7 +222,7 @@ pub fn child_fds(pid: libc::pid_t) -> BTreeMap<c_int, FileId> {
     fds
 }
 
-/// The argv of `sleep 1000`: a program that exists everywhere, opens no
+/// `sleep`, run as `sleep 1000`: a program that exists everywhere, opens no
 /// descriptor, and waits in a known state.
 pub const SLEEP: &std::ffi::CStr = c"/bin/sleep";
 
