@@ -23,6 +23,12 @@ use crate::{Errno, Error};
 /// assert_eq!(argv.len(), 2);
 /// # Ok::<(), forkexec::Error>(())
 /// ```
+///
+/// `N` must be at least 1, for the terminator; `N = 0` does not compile:
+///
+/// ```compile_fail
+/// let argv = forkexec::CStrArray::<0>::new();
+/// ```
 pub struct CStrArray<'a, const N: usize> {
     ptrs: [*const c_char; N],
     len: usize,
@@ -37,6 +43,12 @@ unsafe impl<const N: usize> Sync for CStrArray<'_, N> {}
 impl<'a, const N: usize> CStrArray<'a, N> {
     /// `CStrArray::new()` — an empty array.
     pub const fn new() -> Self {
+        const {
+            assert!(
+                N >= 1,
+                "a CStrArray needs room for its null terminator: N >= 1"
+            )
+        };
         Self {
             ptrs: [ptr::null(); N],
             len: 0,

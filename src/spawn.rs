@@ -168,6 +168,20 @@ fn validate(cmd: &Command<'_>) -> Result<(), Error> {
             return bad(Errno::EINVAL, "foreground needs a ctty descriptor");
         }
     }
+    if cmd.noctty {
+        if cmd.setsid {
+            return bad(
+                Errno::EINVAL,
+                "noctty and setsid exclude each other: a new session has no terminal to give up",
+            );
+        }
+        if !ctty_in_map(0) {
+            return bad(
+                Errno::EBADF,
+                "noctty acts on descriptor 0, which the map does not give the child",
+            );
+        }
+    }
     if cmd.setctty {
         let Some(fd) = cmd.ctty else {
             return bad(Errno::EINVAL, "setctty needs a ctty descriptor");

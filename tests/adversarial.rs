@@ -233,8 +233,8 @@ fn non_utf8_bytes_pass_through_argv_and_envp_unchanged() {
 }
 
 #[test]
-fn a_zero_capacity_env_array_gives_an_empty_environment() {
-    let envp = CStrArray::<0>::new();
+fn a_one_slot_env_array_gives_an_empty_environment() {
+    let envp = CStrArray::<1>::new();
     let argv = CStrArray::<4>::from_slice(&[c"env"]).unwrap();
     let mut cmd = Command::new(c"/usr/bin/env");
     cmd.args(&argv).env(&envp);
@@ -245,11 +245,7 @@ fn a_zero_capacity_env_array_gives_an_empty_environment() {
 
 #[test]
 fn argv_arrays_with_no_string_are_invalid() {
-    let zero = CStrArray::<0>::new();
     let one = CStrArray::<1>::new();
-    let mut cmd = Command::new(c"/bin/true");
-    cmd.args(&zero);
-    assert_fails(&cmd, Step::Invalid, Errno::EINVAL);
     let mut cmd = Command::new(c"/bin/true");
     cmd.args(&one);
     assert_fails(&cmd, Step::Invalid, Errno::EINVAL);
@@ -261,8 +257,8 @@ fn argv_arrays_with_no_string_are_invalid() {
 }
 
 #[test]
-fn a_zero_capacity_array_refuses_a_string() {
-    let mut zero = CStrArray::<0>::new();
+fn a_one_slot_array_refuses_a_string() {
+    let mut zero = CStrArray::<1>::new();
     let e = zero.push(c"x").map(|_| ()).unwrap_err();
     assert_eq!((e.step(), e.errno()), (Step::Invalid, Errno::E2BIG));
     assert!(zero.is_empty());
