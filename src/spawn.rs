@@ -10,8 +10,15 @@ use crate::process::{self, Child};
 use crate::{Errno, Error, Step, os};
 
 /// Most slots a descriptor map may have ([`Command::fds`]). The child needs one
-/// scratch number per slot, kept in the parent's stack frame, so the bound
-/// keeps that frame small enough for a signal handler's stack.
+/// scratch number per slot, kept in the parent's stack frame; the bound keeps
+/// that frame at 2 KiB.
+///
+/// A whole spawn uses about 8 KiB of the caller's stack with
+/// [`Strategy::Fork`] and 16.5 KiB with [`Strategy::Vfork`] (measured on
+/// x86_64 and aarch64). A signal handler that spawns on an alternate stack
+/// needs that much on top of the kernel's signal frame, which is up to 12 KiB
+/// on x86_64 with AVX-512 (`AT_MINSIGSTKSZ`): a `SIGSTKSZ` of 8 KiB is not
+/// enough there.
 pub const MAX_FDS: usize = 512;
 
 /// Most supplementary groups (`NGROUPS_MAX`: 65536 on Linux since 2.6.4, 16
@@ -26,6 +33,11 @@ impl Command<'_> {
     /// signal, forks without running any atfork handler, and waits for the
     /// child to exec or report a failure. A failed child is reaped before this
     /// returns. No heap memory is used, in the parent or the child.
+    ///
+    /// A child that dies before its `execve` without reporting a failure (a
+    /// signal from elsewhere, a crash) cannot be told apart from one that
+    /// exec'd: `spawn` returns its `Child`, and [`Child::wait`] reports how
+    /// it ended.
     ///
     /// The parent's side uses only system calls and the crate's own code: no
     /// allocation and no lock that interrupted code could hold. So `spawn` may
