@@ -125,6 +125,10 @@ fn checks(quick: bool) -> Vec<Check> {
     ]);
     if !quick {
         all.push(cargo("package", &["package", "--allow-dirty", "--quiet"]));
+        all.push(cargo(
+            "fuzz (30 s per target)",
+            &["xtask", "fuzz", "--seconds", "30"],
+        ));
     }
     all
 }
