@@ -71,6 +71,17 @@ impl Command<'_> {
     /// - [NetBSD `execve(2)`](https://man.netbsd.org/execve.2)
     pub fn spawn(&self) -> Result<Child, Error> {
         validate(self)?;
+        let map_len = self.fds.map_or(0, <[Slot]>::len);
+        let fd_limit = if self.close_other_fds || map_len > 0 {
+            os::fd_limit()
+        } else {
+            0
+        };
+        // A slot at or above RLIMIT_NOFILE cannot be made: dup2 says EBADF.
+        // Said here, before the fork, it is the same for every strategy.
+        if map_len > 0 && map_len > fd_limit as usize {
+            return Err(Error::new(Step::Fd, Errno::EBADF));
+        }
 
         let mut path_buf = [0u8; PATH_MAX];
         let path = path::resolve(self, &mut path_buf)?;
@@ -90,11 +101,7 @@ impl Command<'_> {
             argv,
             envp,
             sigmask: 0,
-            fd_limit: if self.close_other_fds {
-                os::fd_limit()
-            } else {
-                0
-            },
+            fd_limit,
             status_fd: -1,
             moved: moved.as_mut_ptr(),
             handlers_reset: false,
