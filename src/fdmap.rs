@@ -129,7 +129,12 @@ fn copy_above<O: FdOps>(
     fd: c_int,
     floor: c_int,
 ) -> Result<c_int, Errno> {
-    let copy = ops.dup_above(fd, floor)?;
+    let copy = match ops.dup_above(fd, floor) {
+        // F_DUPFD says EINVAL when `floor` is at or above RLIMIT_NOFILE: no
+        // number above the map is left, which is what EMFILE means.
+        Err(Errno::EINVAL) => return Err(Errno::EMFILE),
+        other => other?,
+    };
     if is_source(map, copy) {
         return Err(Errno::EBADF);
     }
