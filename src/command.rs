@@ -459,6 +459,12 @@ impl<'a> Command<'a> {
     ///
     /// Without it the child gets the parent's environment (`environ`) as it is
     /// at the time of the spawn; an empty array gives it none.
+    ///
+    /// Known limitation: the parent's `environ` is passed as it is, without a
+    /// copy. A program whose other threads call `setenv` while it spawns
+    /// should give the child an explicit environment: a concurrent `setenv`
+    /// can free the array while the child reads it, which the fast path
+    /// reports as `exec: EFAULT` (a forked child reads its own copy).
     pub fn env<const N: usize>(&mut self, envp: &'a CStrArray<'a, N>) -> &mut Self {
         self.envp = Some(envp.as_vector());
         self
