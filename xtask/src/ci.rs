@@ -4,8 +4,13 @@
 //! the reason printed, except under `CI=true`, where every check is
 //! required and a missing tool fails the run.
 
-use std::process::Command;
-use std::time::Instant;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, ExitStatus};
+use std::time::{Duration, Instant};
+
+/// The longest any one check may take; a check that hangs is killed, with
+/// every process it started, and fails.
+const LIMIT: Duration = Duration::from_secs(20 * 60);
 
 /// One check: a name, the command, and what it needs to run at all.
 struct Check {
@@ -78,22 +83,46 @@ fn checks(quick: bool) -> Vec<Check> {
             .env("RUSTDOCFLAGS", "-D warnings"),
         cargo(
             "test (strategy auto, std)",
-            &["test", "--workspace", "--features", "forkexec/std"],
+            &[
+                "test",
+                "--no-fail-fast",
+                "--workspace",
+                "--features",
+                "forkexec/std",
+            ],
         )
         .env("FORKEXEC_TEST_STRATEGY", "auto"),
-        cargo("test (strategy fork)", &["test", "--workspace"])
-            .env("FORKEXEC_TEST_STRATEGY", "fork"),
-        cargo("test (strategy vfork)", &["test", "--workspace"])
-            .env("FORKEXEC_TEST_STRATEGY", "vfork"),
+        cargo(
+            "test (strategy fork)",
+            &["test", "--no-fail-fast", "--workspace"],
+        )
+        .env("FORKEXEC_TEST_STRATEGY", "fork"),
+        cargo(
+            "test (strategy vfork)",
+            &["test", "--no-fail-fast", "--workspace"],
+        )
+        .env("FORKEXEC_TEST_STRATEGY", "vfork"),
         // The libc flavour runs the extern "C" binding shape of macOS and the
         // BSDs for real; it has no vfork fast path.
         cargo(
             "test (linux-libc)",
-            &["test", "--workspace", "--features", "forkexec/linux-libc"],
+            &[
+                "test",
+                "--no-fail-fast",
+                "--workspace",
+                "--features",
+                "forkexec/linux-libc",
+            ],
         )
         .env("FORKEXEC_TEST_STRATEGY", "fork"),
     ];
-    let mut qemu = vec!["test", "--target", "aarch64-unknown-linux-gnu", "--"];
+    let mut qemu = vec![
+        "test",
+        "--no-fail-fast",
+        "--target",
+        "aarch64-unknown-linux-gnu",
+        "--",
+    ];
     for (test, _) in NOT_UNDER_QEMU {
         qemu.extend(["--skip", test]);
     }
@@ -120,6 +149,10 @@ fn checks(quick: bool) -> Vec<Check> {
     ]);
     if !quick {
         all.push(cargo("package", &["package", "--allow-dirty", "--quiet"]));
+        all.push(cargo(
+            "fuzz (30 s per target)",
+            &["xtask", "fuzz", "--seconds", "30"],
+        ));
     }
     all
 }
@@ -153,10 +186,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
         println!("ci: {} ...", check.name);
         let start = Instant::now();
-        let status = Command::new(check.program)
-            .args(&check.args)
-            .envs(check.env.iter().copied())
-            .status();
+        let status = run_bounded(&check, LIMIT);
         let secs = start.elapsed().as_secs_f64();
         match status {
             Ok(status) if status.success() => {
@@ -210,5 +240,32 @@ fn available(need: &Need) -> Result<(), String> {
             }
             Ok(())
         }
+    }
+}
+
+/// Runs `check` in a process group of its own, killing the whole group when
+/// it runs past `limit`.
+fn run_bounded(check: &Check, limit: Duration) -> std::io::Result<ExitStatus> {
+    let mut child = Command::new(check.program)
+        .args(&check.args)
+        .envs(check.env.iter().copied())
+        .process_group(0)
+        .spawn()?;
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if start.elapsed() > limit {
+            println!(
+                "ci: {} ran past {} s: killing it",
+                check.name,
+                limit.as_secs()
+            );
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+            return child.wait();
+        }
+        std::thread::sleep(Duration::from_millis(200));
     }
 }
