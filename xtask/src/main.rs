@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+mod bench;
 mod ci;
 
 fn main() -> ExitCode {
@@ -11,6 +12,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let result = match task.as_str() {
+        "bench" => bench::run(rest),
         "ci" => ci::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
@@ -30,6 +32,9 @@ fn main() -> ExitCode {
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
+  bench [--quick] [--out DIR]
+                 spawn latency against the spawner's RSS, every method side by
+                 side; writes docs/bench (--quick: a short run, to target/)
   ci [--quick]   every check: formatting, lints, the test suite with each
                  strategy, aarch64 under qemu, docs (CI=true: all required)
   help           this text";
