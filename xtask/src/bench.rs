@@ -148,7 +148,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ("tiny static child", Target::new(&programs.tiny)?),
         ("/bin/true", Target::new(Path::new("/bin/true"))?),
     ];
-    let auto_note = auto_note(&children[0].1)?;
+    let (auto_note, auto_short) = auto_note(&children[0].1)?;
     println!("bench: {auto_note}");
     let methods: Vec<Method> = Method::ALL
         .into_iter()
@@ -180,7 +180,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 };
                 let got = measure(&methods, target, spawners, level, peers)?;
                 let mut line = format!(
-                    "bench: {child}, {} GiB, {spawners} spawner(s), median µs:",
+                    "bench: [{:>3} s] {child}, {} GiB, {spawners} spawner(s), median µs:",
+                    started.elapsed().as_secs(),
                     level.gib
                 );
                 for (m, samples) in got {
@@ -222,7 +223,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let md_path = out.join("RESULTS.md");
     std::fs::write(&md_path, &md).map_err(|e| format!("{}: {e}", md_path.display()))?;
     let svg_path = out.join("latency.svg");
-    report::plot(&results, &svg_path)?;
+    report::plot(&results, auto_short, &svg_path)?;
 
     println!();
     println!("{}", report::tables(&results));
@@ -252,6 +253,12 @@ struct Peers<'a> {
     go: Option<&'a mut Peer>,
 }
 
+/// Spawns of the batch's child by `posix_spawn`, not counted, before every
+/// batch. Measured on the C floor from 4 GiB: the first vfork+execve after
+/// a fork took 3 times as long as usual, the next ones 2, 1.5, 1.2 and 1.1
+/// times; three cheap spawns absorb most of that.
+const WARM_UP: usize = 3;
+
 /// Rounds of a level at `spawners` threads.
 fn rounds(level: &Level, spawners: usize) -> usize {
     level.samples.div_ceil(level.batch * spawners)
@@ -274,6 +281,10 @@ fn measure(
         for k in 0..methods.len() {
             let i = (k + round) % methods.len();
             let method = methods[i];
+            // A fork from a large parent walks every page of it and leaves
+            // the caches cold for the next few spawns, whichever method
+            // makes them: start every batch from the same state.
+            spawners::batch(Method::PosixSpawn, target, 1, WARM_UP)?;
             let got = match method {
                 Method::CVfork => floor.batch("vfork", spawners, count, target)?,
                 Method::CFork => floor.batch("fork", spawners, count, target)?,
@@ -291,22 +302,30 @@ fn measure(
     Ok(samples)
 }
 
-/// What `forkexec auto` is in this build: the fast path when
-/// `Strategy::Vfork` spawns, a fork when it is refused as unavailable.
-fn auto_note(target: &Target) -> Result<String, String> {
+/// What `forkexec auto` is in this build, in a sentence and in a few
+/// words: the fast path when `Strategy::Vfork` spawns, a fork when it is
+/// refused as unavailable.
+fn auto_note(target: &Target) -> Result<(String, &'static str), String> {
     let mut cmd = forkexec::Command::new(&target.path);
     cmd.strategy(forkexec::Strategy::Vfork);
     match cmd.spawn() {
         Ok(child) => {
             child.wait().map_err(|e| format!("vfork probe: {e}"))?;
-            Ok("`forkexec auto` takes the vfork fast path in this build \
-                (`Strategy::Vfork` spawns)."
-                .to_owned())
+            Ok((
+                "`forkexec auto` takes the vfork fast path in this build \
+                 (`Strategy::Vfork` spawns)."
+                    .to_owned(),
+                "forkexec auto: vfork fast path",
+            ))
         }
-        Err(e) if e.step() == forkexec::Step::Invalid => Ok(format!(
-            "`forkexec auto` is a plain fork in this build: `Strategy::Vfork` \
-             is refused ({e}), so the numbers of `forkexec auto` are those of \
-             the fork path, not of the vfork fast path."
+        Err(e) if e.step() == forkexec::Step::Invalid => Ok((
+            format!(
+                "`forkexec auto` is a plain fork in this build: \
+                 `Strategy::Vfork` is refused ({e}), so the numbers of \
+                 `forkexec auto` are those of the fork path, not of the vfork \
+                 fast path."
+            ),
+            "forkexec auto: fork (no fast path in this build)",
         )),
         Err(e) => Err(format!("vfork probe: {e}")),
     }

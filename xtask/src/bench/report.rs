@@ -397,7 +397,10 @@ pub fn markdown(r: &Results, system: &System, goals: &[Goal], run: &Run) -> Stri
          the C and Go methods run in programs of their own that touch the same \
          RSS and report their own latencies. Methods take turns in small \
          batches, in an order that rotates every round, so drift affects all \
-         alike; a first round per cell is discarded as warm-up. With two \
+         alike; a first round per cell is discarded as warm-up, and every \
+         batch starts after three uncounted `posix_spawn` spawns of the same \
+         child, because a fork from a large parent leaves the caches cold for \
+         the next few spawns of any method. With two \
          spawners, two threads of one process spawn at the same time and \
          every spawn of both is a sample. Samples per cell and method: {}.\n",
         samples.join(", ")
@@ -507,9 +510,10 @@ const COLOURS: [RGBColor; 8] = [
     RGBColor(23, 190, 207),
 ];
 
-/// `plot(results, path)` — median latency against RSS, one line per
-/// method, one panel per child and spawner count, as SVG.
-pub fn plot(r: &Results, path: &Path) -> Result<(), String> {
+/// `plot(results, note, path)` — median latency against RSS, one line per
+/// method, one panel per child and spawner count, as SVG; `note` goes under
+/// the legend.
+pub fn plot(r: &Results, note: &str, path: &Path) -> Result<(), String> {
     let rows = r.children.len();
     let cols = r.spawners.len();
     let height = u32::try_from(rows * 420 + 40).unwrap_or(900);
@@ -530,7 +534,7 @@ pub fn plot(r: &Results, path: &Path) -> Result<(), String> {
     let x_max = r.levels.iter().copied().max().unwrap_or(1) as f64 + 0.3;
     let whole = |x: &f64| {
         if (x - x.round()).abs() < 1e-9 {
-            format!("{x:.0}")
+            format!("{}", x.round().abs())
         } else {
             String::new()
         }
@@ -552,7 +556,8 @@ pub fn plot(r: &Results, path: &Path) -> Result<(), String> {
             .configure_mesh()
             .x_desc("touched RSS of the spawner (GiB)")
             .y_desc("µs (log scale)")
-            .x_labels(20)
+            .x_labels(12)
+            .light_line_style(BLACK.mix(0.04))
             .x_label_formatter(&whole)
             .y_label_formatter(&|y| format!("{y}"))
             .draw()
@@ -591,7 +596,32 @@ pub fn plot(r: &Results, path: &Path) -> Result<(), String> {
             ))
             .map_err(|e| err(&e))?;
     }
+    let y = 80 + 24 * i32::try_from(r.methods.len()).unwrap_or(0) + 12;
+    for (i, line) in wrap(note, 22).iter().enumerate() {
+        legend
+            .draw(&Text::new(
+                line.as_str(),
+                (8, y + 18 * i32::try_from(i).unwrap_or(0)),
+                ("sans-serif", 13).into_font(),
+            ))
+            .map_err(|e| err(&e))?;
+    }
     root.present().map_err(|e| err(&e))
+}
+
+/// `text` in lines of at most about `width` characters, broken at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split(' ') {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 1 + word.chars().count() <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_owned()),
+        }
+    }
+    lines
 }
 
 /// A method's line colour.
