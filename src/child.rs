@@ -26,6 +26,9 @@ pub(crate) struct Plan<'p> {
     pub(crate) status_fd: c_int,
     /// One scratch descriptor number per slot of the map.
     pub(crate) moved: *mut c_int,
+    /// Whether the kernel already set every caught signal's action to the
+    /// default as it made the child (`CLONE_CLEAR_SIGHAND`).
+    pub(crate) handlers_reset: bool,
 }
 
 /// What a failed child reports: the step and its errno, as one fixed-size
@@ -93,8 +96,9 @@ unsafe fn steps(plan: &mut Plan<'_>) -> Result<core::convert::Infallible, Record
         unsafe { os::setsid() }.at(Step::Setsid)?;
     }
 
-    // 2. A process group: its own (0) or the one given.
-    if let Some(pgid) = cmd.pgid {
+    // 2. A process group: its own (0) or the one given; foreground alone
+    // implies its own.
+    if let Some(pgid) = cmd.pgid.or(if cmd.foreground { Some(0) } else { None }) {
         // SAFETY: setpgid takes no pointer.
         unsafe { os::setpgid(0, pgid) }.at(Step::Setpgid)?;
     }
@@ -116,8 +120,12 @@ unsafe fn steps(plan: &mut Plan<'_>) -> Result<core::convert::Infallible, Record
     }
 
     // 4. Handlers back to the default, before any signal can be unblocked.
-    // SAFETY: all signals are blocked (this function's contract).
-    unsafe { os::reset_signal_handlers(cmd.sigdefault.0) }.at(Step::Signals)?;
+    // A child made with CLONE_CLEAR_SIGHAND has that done already, and only
+    // the ignored signals of `sigdefault` are left.
+    if !plan.handlers_reset || cmd.sigdefault.0 != 0 {
+        // SAFETY: all signals are blocked (this function's contract).
+        unsafe { os::reset_signal_handlers(cmd.sigdefault.0) }.at(Step::Signals)?;
+    }
 
     // 5. The new root, then into it, so nothing resolves outside it.
     if let Some(root) = cmd.chroot {

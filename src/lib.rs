@@ -34,17 +34,27 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+// The fast path needs raw system calls: libc's wrappers set errno, which is
+// thread-local state a child sharing the parent's memory would write into
+// the parent's thread, and glibc's setuid and setgroups signal every thread
+// of the process they think they are in, the parent's.
+#[cfg(all(target_os = "linux", not(feature = "linux-libc")))]
+mod arch;
 mod child;
 mod command;
 mod error;
 mod fdmap;
+mod fork_lock;
 mod os;
 mod path;
 mod process;
 mod spawn;
+#[cfg(all(target_os = "linux", not(feature = "linux-libc")))]
+mod vfork;
 
 pub use command::{CStrArray, Command, SigSet, Slot, Strategy};
 pub use error::{Errno, Error, Step};
+pub use fork_lock::{ExclusiveGuard, ForkLock, SharedGuard};
 pub use process::{Child, ExitStatus};
 pub use spawn::MAX_FDS;
 
@@ -52,9 +62,13 @@ pub use spawn::MAX_FDS;
 /// `Result<_, Errno>`.
 ///
 /// On Linux they are raw system calls with no libc function in between; on
-/// the other systems, bindings to the libc entry points a forked child may
-/// call. Their safety contract is the system call's own: valid pointers,
-/// and the caller's responsibility for what the call does to the process.
+/// the other systems, and on Linux with the `linux-libc` feature, bindings
+/// to the C library's entry points. Those a forked child may call are
+/// reached through pointers that the dynamic linker binds at load time, so
+/// no call from the child goes through lazy binding. Each says whether it is
+/// allowed between fork and exec. Their safety contract is the system call's
+/// own: valid pointers, and the caller's responsibility for what the call
+/// does to the process.
 pub mod raw {
     pub use crate::os::calls::*;
 }

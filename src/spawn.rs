@@ -67,13 +67,20 @@ impl Command<'_> {
             },
             status_fd: -1,
             moved: moved.as_mut_ptr(),
+            handlers_reset: false,
         };
 
         match self.strategy {
-            Strategy::Fork | Strategy::Auto => spawn_fork(&mut plan),
+            Strategy::Fork => spawn_fork(&mut plan),
+            #[cfg(all(target_os = "linux", not(feature = "linux-libc")))]
+            Strategy::Auto if crate::vfork::fits(self) => crate::vfork::spawn(&mut plan),
+            Strategy::Auto => spawn_fork(&mut plan),
+            #[cfg(all(target_os = "linux", not(feature = "linux-libc")))]
+            Strategy::Vfork => crate::vfork::spawn(&mut plan),
+            #[cfg(not(all(target_os = "linux", not(feature = "linux-libc"))))]
             Strategy::Vfork => Err(Error::invalid(
                 Errno::EINVAL,
-                "the vfork strategy is not available on this target",
+                "the vfork strategy needs Linux and raw system calls (not linux-libc)",
             )),
         }
     }
@@ -165,37 +172,19 @@ fn validate(cmd: &Command<'_>) -> Result<(), Error> {
 
 /// The classic path: a fork, a close-on-exec pipe for the child's report.
 fn spawn_fork(plan: &mut Plan<'_>) -> Result<Child, Error> {
-    let [read_end, write_end] =
-        os::pipe_cloexec().map_err(|errno| Error::new(Step::Pipe, errno))?;
-    let close_pipe = || {
-        // SAFETY: both descriptors are this spawn's own.
-        let _ = unsafe { os::close(read_end) };
-        // SAFETY: as above.
-        let _ = unsafe { os::close(write_end) };
-    };
-    // A source that has the pipe's number was not open when the pipe was
-    // made: in the child it would be the pipe, so it is reported as the bad
-    // descriptor it was.
-    if let Some(map) = plan.cmd.fds {
-        let is_pipe =
-            |slot: &Slot| matches!(*slot, Slot::Fd(fd) if fd == read_end || fd == write_end);
-        if map.iter().any(is_pipe) {
-            close_pipe();
-            return Err(Error::new(Step::Fd, Errno::EBADF));
+    // Signals first: a handler that spawns must not find its own thread
+    // holding the fork lock.
+    let old_mask = block_signals(plan)?;
+    let fork_lock = crate::fork_lock::for_spawn();
+    let [read_end, write_end] = match status_pipe(plan) {
+        Ok(fds) => fds,
+        Err(err) => {
+            drop(fork_lock);
+            restore_signals(old_mask);
+            return Err(err);
         }
-    }
-    plan.status_fd = write_end;
-
-    let mut old_mask = 0;
-    // SAFETY: blocking signals in this thread only delays their handlers.
-    if let Err(errno) = unsafe { os::block(!0, &mut old_mask) } {
-        close_pipe();
-        return Err(Error::new(Step::Fork, errno));
-    }
-    plan.sigmask = match plan.cmd.sigmask {
-        Some(set) => set.0,
-        None => old_mask,
     };
+    plan.status_fd = write_end;
 
     // SAFETY: the child branch only runs `child::run`, which keeps to the
     // rules a forked child must follow, and leaves by the raw exit.
@@ -211,23 +200,72 @@ fn spawn_fork(plan: &mut Plan<'_>) -> Result<Child, Error> {
         // SAFETY: the raw exit runs no atexit handler and flushes nothing.
         unsafe { os::exit(127) };
     }
+    drop(fork_lock);
 
-    // SAFETY: restores the mask saved above.
-    let _ = unsafe { os::set_sigmask(old_mask, None) };
-    // SAFETY: the write end is this spawn's own; the child has its copy.
-    let _ = unsafe { os::close(write_end) };
-    let pid = match forked {
-        Ok(pid) => pid,
+    restore_signals(old_mask);
+    // The child has its own copy of the write end.
+    close_fds(&[write_end]);
+    match forked {
+        Ok(pid) => await_report(pid, read_end),
         Err(errno) => {
-            // SAFETY: as above.
-            let _ = unsafe { os::close(read_end) };
-            return Err(Error::new(Step::Fork, errno));
+            close_fds(&[read_end]);
+            Err(Error::new(Step::Fork, errno))
         }
-    };
+    }
+}
 
+/// The status channel: a close-on-exec pipe, `[read_end, write_end]`.
+pub(crate) fn status_pipe(plan: &Plan<'_>) -> Result<[c_int; 2], Error> {
+    let [read_end, write_end] =
+        os::pipe_cloexec().map_err(|errno| Error::new(Step::Pipe, errno))?;
+    // A source that has the pipe's number was not open when the pipe was
+    // made: in the child it would be the pipe, so it is reported as the bad
+    // descriptor it was.
+    if let Some(map) = plan.cmd.fds {
+        let is_pipe =
+            |slot: &Slot| matches!(*slot, Slot::Fd(fd) if fd == read_end || fd == write_end);
+        if map.iter().any(is_pipe) {
+            close_fds(&[read_end, write_end]);
+            return Err(Error::new(Step::Fd, Errno::EBADF));
+        }
+    }
+    Ok([read_end, write_end])
+}
+
+/// Blocks every signal in the calling thread, so that no handler runs in the
+/// child, and sets the mask the child will exec with. Returns the mask to
+/// restore once the child is made.
+pub(crate) fn block_signals(plan: &mut Plan<'_>) -> Result<os::RawSigSet, Error> {
+    let mut old_mask = 0;
+    // SAFETY: blocking signals in this thread only delays their handlers.
+    unsafe { os::block(!0, &mut old_mask) }.map_err(|errno| Error::new(Step::Fork, errno))?;
+    plan.sigmask = match plan.cmd.sigmask {
+        Some(set) => set.0,
+        None => old_mask,
+    };
+    Ok(old_mask)
+}
+
+/// Restores the mask that [`block_signals`] returned.
+pub(crate) fn restore_signals(old_mask: os::RawSigSet) {
+    // SAFETY: restores the mask saved before the fork.
+    let _ = unsafe { os::set_sigmask(old_mask, None) };
+}
+
+/// Closes descriptors that this spawn made.
+pub(crate) fn close_fds(fds: &[c_int]) {
+    for &fd in fds {
+        // SAFETY: each descriptor is this spawn's own and is not used again.
+        let _ = unsafe { os::close(fd) };
+    }
+}
+
+/// Waits for the child's report on the read end of the status channel
+/// (closed here): end of file means the child exec'd; a record means it
+/// failed, and it is reaped.
+pub(crate) fn await_report(pid: libc::pid_t, read_end: c_int) -> Result<Child, Error> {
     let report = read_record(read_end);
-    // SAFETY: as above.
-    let _ = unsafe { os::close(read_end) };
+    close_fds(&[read_end]);
     match report {
         // End of file: the exec closed the child's write end.
         Ok(None) => Ok(Child::from_pid(pid)),

@@ -35,10 +35,32 @@ fn check(name: &'static str, program: &'static str, args: &[&'static str]) -> Ch
 fn checks(quick: bool) -> Vec<Check> {
     let mut all = vec![
         check("fmt", "cargo", &["fmt", "--all", "--", "--check"]),
+        check("generated bindings", "cargo", &["xtask", "gen", "--check"]),
         check(
             "clippy",
             "cargo",
-            &["clippy", "--all-targets", "--", "-D", "warnings"],
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
+        check(
+            "clippy (linux-libc)",
+            "cargo",
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--features",
+                "linux-libc",
+                "--",
+                "-D",
+                "warnings",
+            ],
         ),
     ];
     for strategy in ["auto", "fork", "vfork"] {
@@ -51,6 +73,15 @@ fn checks(quick: bool) -> Vec<Check> {
         };
         all.push(test);
     }
+    // The libc flavour runs the extern "C" binding shape of macOS and the
+    // BSDs for real; it has no vfork fast path.
+    let mut test = check(
+        "test (linux-libc)",
+        "cargo",
+        &["test", "--workspace", "--features", "forkexec/linux-libc"],
+    );
+    test.env.push(("FORKEXEC_TEST_STRATEGY", "fork"));
+    all.push(test);
     for strategy in ["fork", "vfork"] {
         let mut test = check(
             "",
@@ -88,21 +119,19 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     let mut failures = Vec::new();
     for check in checks(quick) {
-        if let Some(need) = &check.needs {
-            if let Err(why) = available(need) {
-                if required {
-                    println!(
-                        "ci: {} FAILED: required under CI=true, but {why}",
-                        check.name
-                    );
-                    failed += 1;
-                    failures.push(check.name);
-                } else {
-                    println!("ci: {} skipped: {why}", check.name);
-                    skipped += 1;
-                }
-                continue;
+        if let Some(Err(why)) = check.needs.as_ref().map(available) {
+            if required {
+                println!(
+                    "ci: {} FAILED: required under CI=true, but {why}",
+                    check.name
+                );
+                failed += 1;
+                failures.push(check.name);
+            } else {
+                println!("ci: {} skipped: {why}", check.name);
+                skipped += 1;
             }
+            continue;
         }
         println!("ci: {} ...", check.name);
         let start = Instant::now();

@@ -4,6 +4,9 @@ use std::process::ExitCode;
 
 mod bench;
 mod ci;
+#[path = "gen.rs"]
+mod generate;
+mod spec;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -14,6 +17,7 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "bench" => bench::run(rest),
         "ci" => ci::run(rest),
+        "gen" => generate::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
@@ -37,4 +41,6 @@ tasks:
                  side; writes docs/bench (--quick: a short run, to target/)
   ci [--quick]   every check: formatting, lints, the test suite with each
                  strategy, aarch64 under qemu, docs (CI=true: all required)
+  gen [--check]  write src/os/*/<arch>.rs from xtask/spec/calls.toml, or
+                 (--check) fail when a committed file differs
   help           this text";

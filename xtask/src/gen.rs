@@ -1,0 +1,576 @@
+//! `cargo xtask gen [--check]` — writes the bindings of every backend and
+//! arch from the spec, or checks that the committed files are what the spec
+//! gives.
+//!
+//! The output is deterministic: the spec is sorted, the code is emitted in
+//! spec order and formatted by `rustfmt --edition 2024`.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::spec::{Backend, Kind, Resolved, Ret, SPEC_PATH, Spec};
+
+/// The first lines of every generated file.
+pub const HEADER: &str = "// Regenerate with `cargo xtask gen` from xtask/spec/calls.toml.\n\
+                          // Generated file: DO NOT EDIT.\n";
+
+/// Doc comments are wrapped to this width.
+const WIDTH: usize = 80;
+
+/// Runs the task.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let mut check = false;
+    for arg in args {
+        match arg.as_str() {
+            "--check" => check = true,
+            other => return Err(format!("gen: unknown argument `{other}`")),
+        }
+    }
+    let root = workspace_root();
+    let spec = Spec::load(&root)?;
+    let files = generate(&spec)?;
+    if check {
+        check_files(&root, &spec, &files)
+    } else {
+        for (path, text) in &files {
+            let full = root.join(path);
+            if std::fs::read_to_string(&full).ok().as_deref() == Some(text.as_str()) {
+                continue;
+            }
+            if let Some(dir) = full.parent() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            }
+            std::fs::write(&full, text)
+                .map_err(|e| format!("cannot write {}: {e}", full.display()))?;
+            println!("gen: wrote {}", path.display());
+        }
+        Ok(())
+    }
+}
+
+/// The workspace root: the parent of this crate's folder.
+pub fn workspace_root() -> PathBuf {
+    let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
+    xtask.parent().unwrap_or(xtask).to_path_buf()
+}
+
+/// Every generated file: its path relative to the root, and its text.
+pub fn generate(spec: &Spec) -> Result<Vec<(PathBuf, String)>, String> {
+    let mut files = Vec::new();
+    for (name, backend) in &spec.backend {
+        for arch in &backend.archs {
+            let calls = spec.calls_of(name, arch)?;
+            let code = match backend.kind {
+                Kind::Syscall => syscall_file(backend, arch, &calls)?,
+                Kind::Libc => libc_file(backend, arch, &calls)?,
+            };
+            files.push((spec.file_of(name, arch), rustfmt(&code)?));
+        }
+    }
+    Ok(files)
+}
+
+/// Compares the committed files with `files`, and looks for generated files
+/// that the spec no longer gives.
+fn check_files(root: &Path, spec: &Spec, files: &[(PathBuf, String)]) -> Result<(), String> {
+    let mut problems = Vec::new();
+    for (path, text) in files {
+        match std::fs::read_to_string(root.join(path)) {
+            Ok(committed) if committed == *text => {}
+            Ok(committed) => problems.push(format!(
+                "{} differs from what {SPEC_PATH} gives (first difference at line {})",
+                path.display(),
+                first_difference(&committed, text)
+            )),
+            Err(e) => problems.push(format!("{} cannot be read: {e}", path.display())),
+        }
+    }
+    let expected: BTreeSet<&Path> = files.iter().map(|(p, _)| p.as_path()).collect();
+    let dirs: BTreeSet<&str> = spec.backend.values().map(|b| b.dir.as_str()).collect();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = Path::new(dir).join(entry.file_name());
+            let is_generated =
+                std::fs::read_to_string(entry.path()).is_ok_and(|text| text.starts_with(HEADER));
+            if is_generated && !expected.contains(path.as_path()) {
+                problems.push(format!(
+                    "{} is marked generated but {SPEC_PATH} gives no such file",
+                    path.display()
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        println!("gen: {} files match {SPEC_PATH}", files.len());
+        Ok(())
+    } else {
+        for problem in &problems {
+            eprintln!("gen: {problem}");
+        }
+        Err("generated files are out of date: run `cargo xtask gen`".to_string())
+    }
+}
+
+fn first_difference(a: &str, b: &str) -> usize {
+    let mut lines = a.lines().zip(b.lines());
+    let same = lines.by_ref().take_while(|(x, y)| x == y).count();
+    same + 1
+}
+
+/// Formats `code` with rustfmt, as `cargo fmt` would.
+fn rustfmt(code: &str) -> Result<String, String> {
+    let mut child = Command::new("rustfmt")
+        .args(["--edition", "2024", "--emit", "stdout"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run rustfmt: {e}"))?;
+    let mut stdin = child.stdin.take().ok_or("rustfmt has no stdin")?;
+    let input = code.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child
+        .wait_with_output()
+        .map_err(|e| format!("rustfmt failed: {e}"))?;
+    writer
+        .join()
+        .map_err(|_| "rustfmt writer panicked".to_string())?
+        .map_err(|e| format!("cannot write to rustfmt: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "rustfmt rejected the generated code:\n{}\n--- code ---\n{code}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    String::from_utf8(output.stdout).map_err(|e| format!("rustfmt output: {e}"))
+}
+
+// --- raw Linux system calls ----------------------------------------------
+
+fn syscall_file(backend: &Backend, arch: &str, calls: &[Resolved]) -> Result<String, String> {
+    let mut out = String::from(HEADER);
+    let _ = writeln!(
+        out,
+        "//! {} {arch} system calls made directly through `sc`, with no libc",
+        backend.title
+    );
+    out.push_str("//! function in between.\n\n");
+
+    let mut types = BTreeSet::new();
+    for call in calls {
+        for arg in &call.args {
+            type_idents(&arg.ty, &mut types);
+        }
+        if let Ret::Value(ty) = &call.ret {
+            type_idents(ty, &mut types);
+        }
+    }
+    out.push_str("use super::{check, unreachable_exit};\nuse crate::Errno;\n");
+    let _ = writeln!(out, "use libc::{{{}}};\n", join(&types));
+
+    // sc's numbers against libc's, for every system call made here.
+    let mut numbers = BTreeSet::new();
+    for call in calls {
+        numbers.insert(syscall_parts(&call.call)?.0);
+        if let Some(guard) = &call.guard {
+            numbers.insert(syscall_parts(&guard.call)?.0);
+        }
+    }
+    for name in &numbers {
+        let _ = writeln!(
+            out,
+            "static_assertions::const_assert_eq!(sc::nr::{name}, libc::SYS_{} as usize);",
+            name.to_lowercase()
+        );
+    }
+
+    for call in calls {
+        out.push('\n');
+        let (nr, _) = syscall_parts(&call.call)?;
+        let alias = (nr.to_lowercase() != call.name).then(|| nr.to_lowercase());
+        docs(&mut out, call, alias.as_deref(), None);
+        let _ = writeln!(
+            out,
+            "#[inline]\npub unsafe fn {}({}) -> {} {{",
+            call.name,
+            params(call),
+            rust_ret(call)
+        );
+        if let Some(guard) = &call.guard {
+            let _ = writeln!(
+                out,
+                "if {} {{\n// SAFETY: the caller upholds this function's contract.\n\
+                 return check(unsafe {{ {} }}).map(|_| {});\n}}",
+                guard.when,
+                syscall_macro(&guard.call)?,
+                guard.value
+            );
+        }
+        let made = format!("unsafe {{ {} }}", syscall_macro(&call.call)?);
+        out.push_str("// SAFETY: the caller upholds this function's contract.\n");
+        let body = match (&call.ret, call.infallible) {
+            (Ret::Value(ty), true) => format!("({made}) as {ty}"),
+            (Ret::Value(ty), false) => format!("check({made}).map(|r| r as {ty})"),
+            (Ret::Unit, _) => format!("check({made}).map(drop)"),
+            (Ret::Size, _) => format!("check({made})"),
+            (Ret::Errno, _) => format!(
+                "match check({made}) {{\nOk(_) => Errno::from_raw(0),\nErr(errno) => errno,\n}}"
+            ),
+            (Ret::Never, _) => format!("{made};\nunreachable_exit()"),
+        };
+        let _ = writeln!(out, "{body}\n}}");
+    }
+    Ok(out)
+}
+
+/// Splits `NAME(a, b)` into the `sc::nr` name and the argument list.
+fn syscall_parts(call: &str) -> Result<(String, String), String> {
+    let open = call
+        .find('(')
+        .ok_or_else(|| format!("system call `{call}` has no `(`"))?;
+    let args = call[open + 1..]
+        .strip_suffix(')')
+        .ok_or_else(|| format!("system call `{call}` does not end with `)`"))?;
+    let name = call[..open].trim();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(format!(
+            "system call `{call}`: the name must be an upper-case `sc::nr` name"
+        ));
+    }
+    Ok((name.to_string(), args.trim().to_string()))
+}
+
+fn syscall_macro(call: &str) -> Result<String, String> {
+    let (name, args) = syscall_parts(call)?;
+    Ok(if args.is_empty() {
+        format!("sc::syscall!({name})")
+    } else {
+        format!("sc::syscall!({name}, {args})")
+    })
+}
+
+// --- libc bindings ---------------------------------------------------------
+
+fn libc_file(backend: &Backend, arch: &str, calls: &[Resolved]) -> Result<String, String> {
+    let errno_symbol = backend
+        .errno
+        .as_deref()
+        .ok_or("libc backend without errno")?;
+    let library = backend.library.as_deref().unwrap_or("libc");
+    let child: Vec<&Resolved> = calls.iter().filter(|c| c.child).collect();
+
+    let mut out = String::from(HEADER);
+    let intro = format!(
+        "{} {arch}: the entry points of {library} that forkexec calls.",
+        backend.title
+    );
+    wrap_into(&mut out, 0, "//! ", &intro);
+    out.push_str("//!\n");
+    wrap_into(
+        &mut out,
+        0,
+        "//! ",
+        "The calls allowed between fork and exec are made only through `TABLE`, \
+         pointers that the dynamic linker fills in when it loads the program (data \
+         relocations), never through a lazily bound stub, which could block on a \
+         dynamic-linker lock held by a thread that does not exist in the child. \
+         Nothing else in the crate names those symbols: in the built objects they \
+         are referenced from the table alone, and each pointer is loaded with a \
+         volatile read so that the compiler cannot turn it back into a direct \
+         call. The parent-only calls go through the `libc` crate.",
+    );
+    out.push('\n');
+
+    let mut decl_types = BTreeSet::from(["c_int".to_string()]);
+    for call in &child {
+        for arg in &call.args {
+            type_idents(&arg.ty, &mut decl_types);
+        }
+        type_idents(&c_ret(&call.ret), &mut decl_types);
+    }
+    let mut top_types = decl_types.clone();
+    for call in calls {
+        for arg in &call.args {
+            type_idents(&arg.ty, &mut top_types);
+        }
+        if let Ret::Value(ty) = &call.ret {
+            type_idents(ty, &mut top_types);
+        }
+    }
+    out.push_str("use crate::Errno;\n");
+    let _ = writeln!(out, "use libc::{{{}}};\n", join(&top_types));
+
+    // The declarations, named only by TABLE's initializer.
+    out.push_str("/// The C declarations, named only by `TABLE`'s initializer.\nmod sym {\n");
+    let _ = writeln!(out, "use libc::{{{}}};\n", join(&decl_types));
+    out.push_str("unsafe extern \"C\" {\n");
+    let _ = writeln!(
+        out,
+        "#[link_name = \"{errno_symbol}\"]\npub(super) fn errno_location() -> *mut c_int;"
+    );
+    for call in &child {
+        if let Some(why) = &call.why {
+            wrap_into(&mut out, 8, "// ", &format!("`{}`: {why}.", call.symbol));
+        }
+        let ret = c_ret(&call.ret);
+        let _ = writeln!(
+            out,
+            "#[link_name = \"{}\"]\npub(super) fn {}({}){};",
+            call.symbol,
+            call.name,
+            c_params(call, true),
+            ret_suffix(&ret)
+        );
+    }
+    out.push_str("}\n}\n\n");
+
+    // The table.
+    out.push_str(
+        "/// The child-allowed entry points, bound by the dynamic linker at load \
+         time.\nstruct Table {\n",
+    );
+    let _ = writeln!(
+        out,
+        "errno_location: unsafe extern \"C\" fn() -> *mut c_int,"
+    );
+    for call in &child {
+        let ret = c_ret(&call.ret);
+        let _ = writeln!(
+            out,
+            "{}: unsafe extern \"C\" fn({}){},",
+            call.name,
+            c_params(call, false),
+            ret_suffix(&ret)
+        );
+    }
+    out.push_str("}\n\n");
+    out.push_str("static TABLE: Table = Table {\nerrno_location: sym::errno_location,\n");
+    for call in &child {
+        let _ = writeln!(out, "{0}: sym::{0},", call.name);
+    }
+    out.push_str("};\n\n");
+
+    // errno.
+    let _ = writeln!(
+        out,
+        "/// The calling thread's `errno`, read through `{errno_symbol}`.\n\
+         #[inline]\nfn errno() -> Errno {{\n\
+         // SAFETY: TABLE is an initialized static; see the module's docs for\n\
+         // why the load is volatile.\n\
+         let location = unsafe {{ core::ptr::read_volatile(&raw const TABLE.errno_location) }};\n\
+         // SAFETY: `{errno_symbol}` takes no argument and returns the address of\n\
+         // the calling thread's errno.\n\
+         Errno::from_raw(unsafe {{ *location() }})\n}}"
+    );
+
+    for call in calls {
+        out.push('\n');
+        let alias = (call.child && call.symbol != call.name).then_some(call.symbol.as_str());
+        docs(
+            &mut out,
+            call,
+            alias,
+            call.child.then_some(call.symbol.as_str()),
+        );
+        let _ = writeln!(
+            out,
+            "#[inline]\npub unsafe fn {}({}) -> {} {{",
+            call.name,
+            params(call),
+            rust_ret(call)
+        );
+        let names: Vec<&str> = call.args.iter().map(|a| a.name.as_str()).collect();
+        let made = if call.child {
+            let _ = writeln!(
+                out,
+                "// SAFETY: TABLE is an initialized static; see the module's docs for\n\
+                 // why the load is volatile.\n\
+                 let f = unsafe {{ core::ptr::read_volatile(&raw const TABLE.{}) }};",
+                call.name
+            );
+            format!("unsafe {{ f({}) }}", names.join(", "))
+        } else {
+            format!("unsafe {{ libc::{} }}", call.call)
+        };
+        out.push_str("// SAFETY: the caller upholds this function's contract.\n");
+        let body = match (&call.ret, call.infallible) {
+            (Ret::Value(_), true) => made,
+            (Ret::Value(_), false) => {
+                format!("let ret = {made};\nif ret == -1 {{ Err(errno()) }} else {{ Ok(ret) }}")
+            }
+            (Ret::Unit, _) => {
+                format!("let ret = {made};\nif ret == -1 {{ Err(errno()) }} else {{ Ok(()) }}")
+            }
+            (Ret::Size, _) => format!(
+                "let ret = {made};\nif ret < 0 {{ Err(errno()) }} else {{ Ok(ret as usize) }}"
+            ),
+            (Ret::Errno, _) => format!("{made};\nerrno()"),
+            (Ret::Never, _) => made,
+        };
+        let _ = writeln!(out, "{body}\n}}");
+    }
+    Ok(out)
+}
+
+/// The C return type of a call.
+fn c_ret(ret: &Ret) -> String {
+    match ret {
+        Ret::Unit | Ret::Errno => "c_int".to_string(),
+        Ret::Never => "!".to_string(),
+        Ret::Size => "ssize_t".to_string(),
+        Ret::Value(ty) => ty.clone(),
+    }
+}
+
+fn ret_suffix(ret: &str) -> String {
+    format!(" -> {ret}")
+}
+
+/// The C parameter list: named for a declaration, types only for a
+/// function pointer; `...` after the fixed ones of a variadic call.
+fn c_params(call: &Resolved, named: bool) -> String {
+    let fixed = call.variadic_after.unwrap_or(call.args.len());
+    let mut parts: Vec<String> = call.args[..fixed]
+        .iter()
+        .map(|a| {
+            if named {
+                format!("{}: {}", a.name, a.ty)
+            } else {
+                a.ty.clone()
+            }
+        })
+        .collect();
+    if call.variadic_after.is_some() {
+        parts.push("...".to_string());
+    }
+    parts.join(", ")
+}
+
+// --- shared by both kinds --------------------------------------------------
+
+fn params(call: &Resolved) -> String {
+    call.args
+        .iter()
+        .map(|a| format!("{}: {}", a.name, a.ty))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn rust_ret(call: &Resolved) -> String {
+    match (&call.ret, call.infallible) {
+        (Ret::Unit, _) => "Result<(), Errno>".to_string(),
+        (Ret::Never, _) => "!".to_string(),
+        (Ret::Errno, _) => "Errno".to_string(),
+        (Ret::Size, _) => "Result<usize, Errno>".to_string(),
+        (Ret::Value(ty), true) => ty.clone(),
+        (Ret::Value(ty), false) => format!("Result<{ty}, Errno>"),
+    }
+}
+
+/// The doc comment of a wrapper: call shape, purpose, where it may be
+/// called, the symbol it binds, and its safety section.
+fn docs(out: &mut String, call: &Resolved, alias: Option<&str>, symbol: Option<&str>) {
+    let names: Vec<&str> = call.args.iter().map(|a| a.name.as_str()).collect();
+    let shape = format!("`{}({})` — {}.", call.name, names.join(", "), call.doc);
+    wrap_into(out, 0, "/// ", &shape);
+    out.push_str("///\n");
+    let mut where_ = if call.child {
+        "Allowed between fork and exec.".to_string()
+    } else {
+        "Parent only: not for a forked child.".to_string()
+    };
+    if let Some(symbol) = symbol.filter(|s| *s != call.name) {
+        let _ = write!(where_, " Binds `{symbol}`");
+        match &call.why {
+            Some(why) => {
+                let _ = write!(where_, ": {why}.");
+            }
+            None => where_.push('.'),
+        }
+    } else if let Some(why) = &call.why {
+        let _ = write!(where_, " {}{}.", why[..1].to_uppercase(), &why[1..]);
+    }
+    wrap_into(out, 0, "/// ", &where_);
+    out.push_str("///\n/// # Safety\n///\n");
+    wrap_into(out, 0, "/// ", &call.safety);
+    if let Some(alias) = alias {
+        let _ = writeln!(out, "#[doc(alias = \"{alias}\")]");
+    }
+}
+
+/// Appends `text` as comment lines starting with `prefix`, wrapped to
+/// [`WIDTH`] once rustfmt has indented them by `indent` columns; code spans
+/// in backticks are never split.
+fn wrap_into(out: &mut String, indent: usize, prefix: &str, text: &str) {
+    let mut words: Vec<String> = Vec::new();
+    let mut in_code = false;
+    for word in text.split(' ') {
+        if in_code {
+            if let Some(last) = words.last_mut() {
+                last.push(' ');
+                last.push_str(word);
+            }
+        } else {
+            words.push(word.to_string());
+        }
+        if word.matches('`').count() % 2 == 1 {
+            in_code = !in_code;
+        }
+    }
+    let room = WIDTH.saturating_sub(indent + prefix.len());
+    let mut line = String::new();
+    for word in words {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > room {
+            let _ = writeln!(out, "{prefix}{line}");
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() {
+        let _ = writeln!(out, "{prefix}{line}");
+    }
+}
+
+/// Adds the `libc` names a type uses: bare identifiers that are not Rust
+/// primitives, keywords, or part of a path.
+fn type_idents(ty: &str, into: &mut BTreeSet<String>) {
+    const SKIP: [&str; 16] = [
+        "mut", "const", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64",
+        "i128", "isize", "bool", "!",
+    ];
+    let bytes = ty.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_alphabetic() || bytes[i] == b'_' {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            let word = &ty[start..i];
+            let in_path = ty[..start].ends_with("::") || ty[i..].starts_with("::");
+            if !in_path && !SKIP.contains(&word) {
+                into.insert(word.to_string());
+            }
+        } else {
+            i += 1;
+        }
+    }
+}
+
+fn join(set: &BTreeSet<String>) -> String {
+    set.iter().cloned().collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,462 @@
+//! The bindings spec, `xtask/spec/calls.toml`: every entry point forkexec
+//! binds, and how each backend reaches it.
+//!
+//! `gen` turns it into source files; checks that look at built objects can
+//! load it too, to know which symbols are child-allowed on which OS
+//! ([`Spec::resolve`] gives the binding as one backend sees it).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Where the spec lives, relative to the workspace root.
+pub const SPEC_PATH: &str = "xtask/spec/calls.toml";
+
+/// The backends a call may name.
+pub const BACKENDS: [&str; 6] = [
+    "freebsd",
+    "linux",
+    "linux_libc",
+    "macos",
+    "netbsd",
+    "openbsd",
+];
+
+/// The architectures a backend may have files for.
+pub const ARCHS: [&str; 2] = ["aarch64", "x86_64"];
+
+/// The whole spec.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Backends by name (`linux`, `linux_libc`, `macos`, ...), sorted.
+    pub backend: BTreeMap<String, Backend>,
+    /// Entry points, sorted by name.
+    pub call: Vec<Call>,
+}
+
+/// How a backend makes its calls.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Raw Linux system calls through `sc`.
+    Syscall,
+    /// `extern "C"` bindings to the system's C library.
+    Libc,
+}
+
+/// One set of generated files.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Backend {
+    pub kind: Kind,
+    pub title: String,
+    pub dir: String,
+    pub archs: Vec<String>,
+    #[serde(default)]
+    pub library: Option<String>,
+    #[serde(default)]
+    pub errno: Option<String>,
+}
+
+/// One entry point, as written in the spec.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Call {
+    pub name: String,
+    pub doc: String,
+    pub safety: String,
+    pub args: Vec<String>,
+    pub ret: String,
+    #[serde(default)]
+    pub infallible: bool,
+    #[serde(default)]
+    pub variadic_after: Option<usize>,
+    pub child: bool,
+    #[serde(default)]
+    pub linux: Option<Binding>,
+    #[serde(default)]
+    pub linux_libc: Option<Binding>,
+    #[serde(default)]
+    pub macos: Option<Binding>,
+    #[serde(default)]
+    pub freebsd: Option<Binding>,
+    #[serde(default)]
+    pub openbsd: Option<Binding>,
+    #[serde(default)]
+    pub netbsd: Option<Binding>,
+}
+
+/// A backend's way of making a call, with its overrides.
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Binding {
+    #[serde(default)]
+    pub symbol: Option<String>,
+    #[serde(default)]
+    pub call: Option<String>,
+    #[serde(default)]
+    pub args: Option<Vec<String>>,
+    #[serde(default)]
+    pub ret: Option<String>,
+    #[serde(default)]
+    pub variadic_after: Option<usize>,
+    #[serde(default)]
+    pub doc: Option<String>,
+    #[serde(default)]
+    pub safety: Option<String>,
+    #[serde(default)]
+    pub why: Option<String>,
+    #[serde(default)]
+    pub guard: Option<Guard>,
+    #[serde(default)]
+    pub arch: BTreeMap<String, Binding>,
+}
+
+/// A special case of a system call: when `when` holds, `call` is made
+/// instead and `value` returned on success.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Guard {
+    pub when: String,
+    pub call: String,
+    pub value: String,
+}
+
+/// One argument: its name and Rust type.
+#[derive(Debug, Clone)]
+pub struct Arg {
+    pub name: String,
+    pub ty: String,
+}
+
+/// What a call returns, and how failure shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ret {
+    /// 0 on success, -1 and errno on failure: `Result<(), Errno>`.
+    Unit,
+    /// Never returns.
+    Never,
+    /// Returns only on failure, with errno: `Errno`.
+    Errno,
+    /// A byte count, `ssize_t` in C: `Result<usize, Errno>`.
+    Size,
+    /// A value of this type, -1 on failure (or never failing when the call
+    /// is infallible).
+    Value(String),
+}
+
+/// A call as one backend on one arch makes it, overrides applied.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub name: String,
+    pub doc: String,
+    pub safety: String,
+    pub args: Vec<Arg>,
+    pub ret: Ret,
+    pub infallible: bool,
+    /// `Some(n)`: C-variadic after the first `n` arguments.
+    pub variadic_after: Option<usize>,
+    pub child: bool,
+    /// The C symbol (libc backends).
+    pub symbol: String,
+    /// The `libc` crate call (libc, parent only) or the system call
+    /// (syscall backend).
+    pub call: String,
+    pub why: Option<String>,
+    pub guard: Option<Guard>,
+}
+
+impl Spec {
+    /// Reads and checks the spec at `root`/[`SPEC_PATH`].
+    pub fn load(root: &Path) -> Result<Spec, String> {
+        let path = root.join(SPEC_PATH);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let spec: Spec = toml::from_str(&text).map_err(|e| format!("{SPEC_PATH}: {e}"))?;
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        for pair in self.call.windows(2) {
+            if pair[0].name >= pair[1].name {
+                return Err(format!(
+                    "{SPEC_PATH}: calls must be sorted by name, with no repeats: `{}` before `{}`",
+                    pair[0].name, pair[1].name
+                ));
+            }
+        }
+        for (name, backend) in &self.backend {
+            if !BACKENDS.contains(&name.as_str()) {
+                return Err(format!("{SPEC_PATH}: unknown backend `{name}`"));
+            }
+            for arch in &backend.archs {
+                if !ARCHS.contains(&arch.as_str()) {
+                    return Err(format!(
+                        "{SPEC_PATH}: backend `{name}`: unknown arch `{arch}`"
+                    ));
+                }
+            }
+            if backend.kind == Kind::Libc && backend.errno.is_none() {
+                return Err(format!("{SPEC_PATH}: libc backend `{name}` needs `errno`"));
+            }
+        }
+        for call in &self.call {
+            for (name, backend) in &self.backend {
+                for arch in &backend.archs {
+                    if let Some(resolved) = self.resolve(call, name, arch)? {
+                        check_resolved(&resolved, backend.kind, name)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `call` as backend `backend` makes it on `arch`, or `None` when the
+    /// backend does not have it.
+    pub fn resolve(
+        &self,
+        call: &Call,
+        backend: &str,
+        arch: &str,
+    ) -> Result<Option<Resolved>, String> {
+        let Some(binding) = call.binding_of(backend) else {
+            return Ok(None);
+        };
+        let kind = self.backend[backend].kind;
+        for key in binding.arch.keys() {
+            if !ARCHS.contains(&key.as_str()) {
+                return Err(format!(
+                    "{SPEC_PATH}: `{}`: unknown arch `{key}`",
+                    call.name
+                ));
+            }
+        }
+        let arch_binding = binding.arch.get(arch);
+        let pick =
+            |f: fn(&Binding) -> Option<String>| arch_binding.and_then(f).or_else(|| f(binding));
+        let arg_strings = arch_binding
+            .and_then(|b| b.args.clone())
+            .or_else(|| binding.args.clone())
+            .unwrap_or_else(|| call.args.clone());
+        let args = arg_strings
+            .iter()
+            .map(|a| parse_arg(a).map_err(|e| format!("{SPEC_PATH}: `{}`: {e}", call.name)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let ret_string = pick(|b| b.ret.clone()).unwrap_or_else(|| call.ret.clone());
+        let ret = match ret_string.as_str() {
+            "()" => Ret::Unit,
+            "!" => Ret::Never,
+            "Errno" => Ret::Errno,
+            "usize" => Ret::Size,
+            other => Ret::Value(other.to_string()),
+        };
+        let variadic_after = arch_binding
+            .and_then(|b| b.variadic_after)
+            .or(binding.variadic_after)
+            .or(call.variadic_after);
+        let arg_names = args
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let default_call = match kind {
+            Kind::Syscall => format!("{}({arg_names})", call.name.to_uppercase()),
+            Kind::Libc => format!("{}({arg_names})", call.name),
+        };
+        Ok(Some(Resolved {
+            name: call.name.clone(),
+            doc: pick(|b| b.doc.clone()).unwrap_or_else(|| call.doc.clone()),
+            safety: pick(|b| b.safety.clone()).unwrap_or_else(|| call.safety.clone()),
+            args,
+            ret,
+            infallible: call.infallible,
+            variadic_after,
+            child: call.child,
+            symbol: pick(|b| b.symbol.clone()).unwrap_or_else(|| call.name.clone()),
+            call: pick(|b| b.call.clone()).unwrap_or(default_call),
+            why: pick(|b| b.why.clone()),
+            guard: arch_binding
+                .and_then(|b| b.guard.clone())
+                .or_else(|| binding.guard.clone()),
+        }))
+    }
+
+    /// Every call that `backend` has on `arch`, in spec order.
+    pub fn calls_of(&self, backend: &str, arch: &str) -> Result<Vec<Resolved>, String> {
+        let mut out = Vec::new();
+        for call in &self.call {
+            if let Some(resolved) = self.resolve(call, backend, arch)? {
+                out.push(resolved);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The generated file of `backend` on `arch`, relative to the root.
+    pub fn file_of(&self, backend: &str, arch: &str) -> PathBuf {
+        Path::new(&self.backend[backend].dir).join(format!("{arch}.rs"))
+    }
+}
+
+impl Call {
+    /// The binding written for `backend`, if any.
+    pub fn binding_of(&self, backend: &str) -> Option<&Binding> {
+        match backend {
+            "linux" => self.linux.as_ref(),
+            "linux_libc" => self.linux_libc.as_ref(),
+            "macos" => self.macos.as_ref(),
+            "freebsd" => self.freebsd.as_ref(),
+            "openbsd" => self.openbsd.as_ref(),
+            "netbsd" => self.netbsd.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+fn parse_arg(text: &str) -> Result<Arg, String> {
+    let (name, ty) = text
+        .split_once(':')
+        .ok_or_else(|| format!("argument `{text}` is not `name: type`"))?;
+    let name = name.trim();
+    let ty = ty.trim();
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!("argument `{text}`: bad name"));
+    }
+    if ty.is_empty() {
+        return Err(format!("argument `{text}`: no type"));
+    }
+    Ok(Arg {
+        name: name.to_string(),
+        ty: ty.to_string(),
+    })
+}
+
+fn check_resolved(call: &Resolved, kind: Kind, backend: &str) -> Result<(), String> {
+    let at = format!("{SPEC_PATH}: `{}` on `{backend}`", call.name);
+    if call.doc.trim().is_empty() || call.safety.trim().is_empty() {
+        return Err(format!("{at}: needs a doc line and safety text"));
+    }
+    if let Some(n) = call.variadic_after
+        && (n == 0 || n >= call.args.len())
+    {
+        return Err(format!(
+            "{at}: variadic_after must leave fixed and variadic arguments"
+        ));
+    }
+    if call.infallible && !matches!(call.ret, Ret::Value(_)) {
+        return Err(format!("{at}: an infallible call must return a value"));
+    }
+    if call.guard.is_some() && kind != Kind::Syscall {
+        return Err(format!("{at}: a guard is for system calls only"));
+    }
+    if kind == Kind::Libc && call.child && call.call != default_libc_call(call) {
+        return Err(format!(
+            "{at}: a child-allowed call goes through the table: give `symbol`, not `call`"
+        ));
+    }
+    Ok(())
+}
+
+fn default_libc_call(call: &Resolved) -> String {
+    let names = call
+        .args
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect::<Vec<_>>();
+    format!("{}({})", call.name, names.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> Spec {
+        Spec::load(&crate::generate::workspace_root()).expect("the spec loads")
+    }
+
+    /// The calls a fork-for-exec child needs (DESIGN.md's sixteen, with the
+    /// fork itself), present and child-allowed on every backend and arch.
+    #[test]
+    fn every_backend_has_the_child_calls() {
+        const CHILD: [&str; 17] = [
+            "chdir",
+            "chroot",
+            "close",
+            "dup2",
+            "execve",
+            "exit",
+            "fcntl",
+            "fork",
+            "getpid",
+            "ioctl",
+            "ptrace",
+            "setgid",
+            "setgroups",
+            "setpgid",
+            "setsid",
+            "setuid",
+            "write",
+        ];
+        let spec = spec();
+        for (name, backend) in &spec.backend {
+            for arch in &backend.archs {
+                let calls = spec.calls_of(name, arch).unwrap();
+                for want in CHILD {
+                    let call = calls.iter().find(|c| c.name == want);
+                    assert!(
+                        call.is_some_and(|c| c.child),
+                        "{name}/{arch}: `{want}` is missing or not child-allowed"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The libc entry points that run atfork or atexit handlers are never
+    /// bound, and the parent-only calls are never marked child-allowed.
+    #[test]
+    fn libc_backends_bind_no_handler_running_entry() {
+        let spec = spec();
+        for (name, backend) in &spec.backend {
+            if backend.kind != Kind::Libc {
+                continue;
+            }
+            for arch in &backend.archs {
+                for call in spec.calls_of(name, arch).unwrap() {
+                    assert!(
+                        !["fork", "vfork", "exit"].contains(&call.symbol.as_str()),
+                        "{name}/{arch}: `{}` binds `{}`",
+                        call.name,
+                        call.symbol
+                    );
+                    if ["read", "wait4", "kill", "faccessat", "fstatat"]
+                        .contains(&call.name.as_str())
+                    {
+                        assert!(!call.child, "{name}/{arch}: `{}` is parent-only", call.name);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Two runs of the generator give the same text.
+    #[test]
+    fn generation_is_deterministic() {
+        let spec = spec();
+        let first = crate::generate::generate(&spec).unwrap();
+        let second = crate::generate::generate(&spec).unwrap();
+        assert_eq!(first, second);
+        assert_eq!(first.len(), 12);
+        for (path, text) in &first {
+            assert!(
+                text.starts_with(crate::generate::HEADER),
+                "{}",
+                path.display()
+            );
+        }
+    }
+}
