@@ -12,7 +12,7 @@ mod spawners;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use report::{Results, Status};
 use spawners::{Method, Peer, Target, Touched};
@@ -32,25 +32,38 @@ struct Level {
     samples: usize,
     /// Spawns per thread and method in one round.
     batch: usize,
+    /// How many times `batch` a method spawns per round when its warm-up
+    /// round took less than [`CHEAP`] a spawn: the methods whose cost does
+    /// not grow with the RSS get more samples at no great cost, so their
+    /// medians are as steady as at 0 GiB.
+    cheap: usize,
 }
 
-/// Full run: about 6 to 8 minutes on 2 cores, most of it in the forks from
-/// 4 GiB (tens of ms each).
+/// A spawn that takes less than this (in the warm-up round) is cheap: a
+/// fork from 1 GiB takes tens of ms, a vfork-like spawn of `/bin/true`
+/// about 1 ms.
+const CHEAP: Duration = Duration::from_millis(5);
+
+/// Full run: about 10 minutes on 2 busy cores, most of it in the forks
+/// from 1 and 4 GiB (tens to hundreds of ms each).
 const FULL: [Level; 3] = [
     Level {
         gib: 0,
         samples: 2000,
         batch: 10,
+        cheap: 1,
     },
     Level {
         gib: 1,
-        samples: 400,
+        samples: 240,
         batch: 4,
+        cheap: 5,
     },
     Level {
         gib: 4,
-        samples: 160,
+        samples: 120,
         batch: 2,
+        cheap: 10,
     },
 ];
 
@@ -60,11 +73,13 @@ const QUICK: [Level; 2] = [
         gib: 0,
         samples: 300,
         batch: 10,
+        cheap: 1,
     },
     Level {
         gib: 1,
         samples: 60,
         batch: 3,
+        cheap: 5,
     },
 ];
 
@@ -172,6 +187,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
         if let Some(go) = &mut go {
             go.ready()?;
         }
+        // Idle CPUs wake up slowly at first (in a VM, halt polling adapts to
+        // how soon a CPU is woken): spawn for a while before measuring, so
+        // the first cell of a level is measured like the others.
+        let settle = Instant::now();
+        while settle.elapsed() < SETTLE {
+            spawners::batch(Method::PosixSpawn, &children[0].1, 1, 100)?;
+        }
         for (c, (child, target)) in children.iter().enumerate() {
             for spawners in SPAWNERS {
                 let peers = Peers {
@@ -214,7 +236,20 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let run = report::Run {
         quick,
         auto_note,
-        samples: levels.iter().map(|l| l.samples).collect(),
+        samples: levels
+            .iter()
+            .map(|l| match l.cheap {
+                1 => format!("{} at {} GiB", l.samples, l.gib),
+                n => format!(
+                    "{} at {} GiB ({} for a method whose first round took less \
+                     than {} ms a spawn)",
+                    l.samples,
+                    l.gib,
+                    l.samples * n,
+                    CHEAP.as_millis()
+                ),
+            })
+            .collect(),
         seconds: started.elapsed().as_secs(),
     };
     let md = report::markdown(&results, &system, &goals, &run);
@@ -259,6 +294,9 @@ struct Peers<'a> {
 /// times; three cheap spawns absorb most of that.
 const WARM_UP: usize = 3;
 
+/// How long every level spawns, uncounted, before it measures.
+const SETTLE: Duration = Duration::from_secs(2);
+
 /// Rounds of a level at `spawners` threads.
 fn rounds(level: &Level, spawners: usize) -> usize {
     level.samples.div_ceil(level.batch * spawners)
@@ -276,15 +314,17 @@ fn measure(
 ) -> Result<Vec<(Method, Vec<u64>)>, String> {
     let Peers { floor, mut go } = peers;
     let mut samples: Vec<(Method, Vec<u64>)> = methods.iter().map(|&m| (m, Vec::new())).collect();
-    let count = level.batch;
+    let mut counts = vec![level.batch; methods.len()];
     for round in 0..=rounds(level, spawners) {
         for k in 0..methods.len() {
             let i = (k + round) % methods.len();
             let method = methods[i];
+            let count = counts[i];
             // A fork from a large parent walks every page of it and leaves
             // the caches cold for the next few spawns, whichever method
             // makes them: start every batch from the same state.
             spawners::batch(Method::PosixSpawn, target, 1, WARM_UP)?;
+            let t0 = Instant::now();
             let got = match method {
                 Method::CVfork => floor.batch("vfork", spawners, count, target)?,
                 Method::CFork => floor.batch("fork", spawners, count, target)?,
@@ -294,7 +334,12 @@ fn measure(
                 },
                 _ => spawners::batch(method, target, spawners, count)?,
             };
-            if round > 0 {
+            if round == 0 {
+                let spawns = u32::try_from(count * spawners).unwrap_or(u32::MAX);
+                if t0.elapsed() < CHEAP * spawns {
+                    counts[i] = level.batch * level.cheap;
+                }
+            } else {
                 samples[i].1.extend(got);
             }
         }

@@ -354,8 +354,8 @@ pub struct Run {
     pub quick: bool,
     /// What `forkexec auto` was in this build.
     pub auto_note: String,
-    /// Samples per cell at each level.
-    pub samples: Vec<usize>,
+    /// Samples per method and cell, for each level.
+    pub samples: Vec<String>,
     /// How long the run took, in seconds.
     pub seconds: u64,
 }
@@ -382,12 +382,6 @@ pub fn markdown(r: &Results, system: &System, goals: &[Goal], run: &Run) -> Stri
     let _ = writeln!(md, "\n## Method\n");
     let _ = writeln!(md, "{}\n", run.auto_note);
     md.push_str(METHODS);
-    let samples: Vec<String> = r
-        .levels
-        .iter()
-        .zip(&run.samples)
-        .map(|(g, n)| format!("{n} at {g} GiB"))
-        .collect();
     let _ = writeln!(
         md,
         "Each sample is one spawn and wait: from just before the spawn call to \
@@ -397,13 +391,14 @@ pub fn markdown(r: &Results, system: &System, goals: &[Goal], run: &Run) -> Stri
          the C and Go methods run in programs of their own that touch the same \
          RSS and report their own latencies. Methods take turns in small \
          batches, in an order that rotates every round, so drift affects all \
-         alike; a first round per cell is discarded as warm-up, and every \
+         alike; every level starts with 2 s of uncounted spawns, a first \
+         round per cell is discarded as warm-up, and every \
          batch starts after three uncounted `posix_spawn` spawns of the same \
          child, because a fork from a large parent leaves the caches cold for \
          the next few spawns of any method. With two \
          spawners, two threads of one process spawn at the same time and \
          every spawn of both is a sample. Samples per cell and method: {}.\n",
-        samples.join(", ")
+        run.samples.join(", ")
     );
     let _ = writeln!(
         md,
