@@ -152,7 +152,7 @@ pub fn goals(r: &Results) -> Vec<Goal> {
                 ratios.push((
                     ah / a0,
                     format!(
-                        "{}, {}: {} GiB / 0 GiB = {:.2}×",
+                        "{}, {}: {} GiB / 0 GiB = {:.3}×",
                         r.children[c],
                         spawner_text(s),
                         r.levels[high],
@@ -223,7 +223,7 @@ fn ratio_goal(
         .filter(|(x, _)| !within(*x))
         .map(|(x, cell)| {
             let relation = if bound == 1.0 { "≥" } else { ">" };
-            format!("missed: {x:.2}× {relation} {bound}× ({cell})")
+            format!("missed: {x:.3}× {relation} {bound}× ({cell})")
         })
         .collect();
     Goal {
