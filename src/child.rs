@@ -73,12 +73,37 @@ impl<T> Fail<T> for Result<T, Errno> {
 /// Call only in a freshly forked child (or one sharing the parent's memory
 /// while the parent waits), with every signal blocked, and with `plan` built
 /// by the parent for this spawn.
+///
+/// Never inlined, so that the object-code audit finds the child's code as a
+/// function of its own and checks what it reaches.
+#[inline(never)]
 pub(crate) unsafe fn run(plan: &mut Plan<'_>) -> Record {
     // SAFETY: forwarded from this function's contract.
     match unsafe { steps(plan) } {
         Ok(never) => match never {},
         Err(record) => record,
     }
+}
+
+/// The whole life of a forked child: [`run`], then, on failure, the record
+/// on the status channel and the raw exit, which runs no atexit handler and
+/// flushes nothing.
+///
+/// # Safety
+///
+/// As for [`run`], in a child made by a fork, with `plan.status_fd` the
+/// write end of the status channel.
+#[inline(never)]
+pub(crate) unsafe fn run_and_report(plan: &mut Plan<'_>) -> ! {
+    // SAFETY: forwarded from this function's contract.
+    let record = unsafe { run(plan) };
+    let bytes = (&raw const record).cast();
+    // SAFETY: `record` is a live value of RECORD_LEN bytes. A failed write
+    // leaves the parent to see end of file and a child that exited 127;
+    // nothing else can be done about it here.
+    let _ = unsafe { os::write(plan.status_fd, bytes, RECORD_LEN) };
+    // SAFETY: the raw exit ends only this child.
+    unsafe { os::exit(127) }
 }
 
 /// The child's checklist; see [`run`].

@@ -5,7 +5,27 @@ use core::fmt;
 /// `Errno` — an error number as the kernel or libc reports it.
 ///
 /// Its [`name`](Errno::name) and [`message`](Errno::message) are static
-/// strings, so printing an `Errno` never allocates.
+/// strings, so printing an `Errno` never allocates. The constants cover the
+/// POSIX numbers every supported OS defines; other numbers still round-trip
+/// through [`from_raw`](Errno::from_raw) and [`raw`](Errno::raw). With the
+/// `std` feature, `std::io::Error::from(errno)` gives the error
+/// `std::io::Error::from_raw_os_error` would.
+///
+/// ```
+/// use forkexec::Errno;
+/// assert_eq!(Errno::ENOENT.name(), "ENOENT");
+/// assert_eq!(Errno::ENOENT.to_string(), "ENOENT (No such file or directory)");
+/// assert_eq!(Errno::from_raw(libc::EACCES), Errno::EACCES);
+/// ```
+///
+/// # References
+///
+/// - [POSIX `<errno.h>`](https://pubs.opengroup.org/onlinepubs/9799919799/basedefs/errno.h.html)
+/// - [Linux `errno(3)`](https://man7.org/linux/man-pages/man3/errno.3.html)
+/// - [macOS `intro(2)`](https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/intro.2.html)
+/// - [FreeBSD `intro(2)`](https://man.freebsd.org/cgi/man.cgi?query=intro&sektion=2)
+/// - [OpenBSD `intro(2)`](https://man.openbsd.org/intro.2)
+/// - [NetBSD `intro(2)`](https://man.netbsd.org/intro.2)
 #[derive(Copy, Clone, PartialEq, Eq, Hash)]
 #[repr(transparent)]
 pub struct Errno(i32);
@@ -28,8 +48,10 @@ impl Errno {
         lookup(self.0).map_or("E?", |(name, _)| name)
     }
 
-    /// `errno.message()` — a short description, such as
-    /// `"No such file or directory"`.
+    /// `errno.message()` — a short description, such as `"No such file or
+    /// directory"`; `"Unknown error"` for a number this crate has no name for.
+    ///
+    /// The text is the crate's own, the same on every OS, not `strerror`'s.
     pub fn message(self) -> &'static str {
         lookup(self.0).map_or("Unknown error", |(_, message)| message)
     }
@@ -240,9 +262,19 @@ impl fmt::Display for Step {
 
 /// `Error` — a failed spawn: the step that failed and the errno it got.
 ///
-/// For [`Step::Invalid`] the errno says what kind of problem it is
-/// (`EINVAL`, `E2BIG`, `ENAMETOOLONG`, `EBADF`) and
-/// [`reason`](Error::reason) says which rule was broken.
+/// For [`Step::Invalid`] the errno says what kind of problem it is (`EINVAL`,
+/// `E2BIG`, `ENAMETOOLONG`, `EBADF`) and [`reason`](Error::reason) says which
+/// rule was broken. It is `Copy`, holds no heap memory, and prints without
+/// allocating, so it can be reported from a signal handler. With the `std`
+/// feature it converts into `std::io::Error` and keeps its step.
+///
+/// ```
+/// use forkexec::{Command, Errno, Step};
+/// let error = Command::new(c"true").dir(c"/nonexistent").spawn().unwrap_err();
+/// assert_eq!(error.step(), Step::Chdir);
+/// assert_eq!(error.errno(), Errno::ENOENT);
+/// assert_eq!(error.to_string(), "chdir: ENOENT (No such file or directory)");
+/// ```
 #[derive(Copy, Clone, PartialEq, Eq)]
 pub struct Error {
     step: Step,
@@ -251,7 +283,8 @@ pub struct Error {
 }
 
 impl Error {
-    /// `Error::new(step, errno)` — an error of `step` with `errno`.
+    /// `Error::new(step, errno)` — an error of `step` with `errno`, for code
+    /// that reports its own failures the way this crate does.
     pub const fn new(step: Step, errno: Errno) -> Self {
         Self {
             step,

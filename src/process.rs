@@ -7,9 +7,16 @@ use crate::os;
 
 /// `Child` — a started child process, identified by its pid.
 ///
-/// Dropping a `Child` neither waits for it nor kills it: a child that is
-/// never waited for stays a zombie until the parent exits, as with
+/// Dropping a `Child` neither waits for it nor kills it: a child that is never
+/// waited for stays a zombie until the parent exits, as with
 /// `std::process::Child`.
+///
+/// Once a wait has returned an end ([`ExitStatus::Exited`] or
+/// [`ExitStatus::Signaled`]), the child is reaped and its pid may be given to
+/// another process: do not [`kill`](Child::kill) it after that.
+///
+/// Its methods make one system call each (retried on `EINTR`) and allocate
+/// nothing, so they may be called from a signal handler.
 #[derive(Debug)]
 pub struct Child {
     pid: pid_t,
@@ -25,19 +32,25 @@ impl Child {
         self.pid
     }
 
-    /// `child.wait()` — waits until the child exits, is killed, or stops
-    /// under `ptrace`, and decodes the result.
+    /// `child.wait()` — waits until the child exits, is killed, or stops under
+    /// `ptrace`, and decodes the result.
     ///
     /// Interrupted waits (`EINTR`) are retried.
     ///
     /// # Errors
     ///
-    /// The errno of `wait4`: `ECHILD` when the child was already reaped.
+    /// The errno of `wait4`: `ECHILD` when the child was already reaped (by an
+    /// earlier wait, or by a `SIGCHLD` handler or disposition that reaps
+    /// children).
     ///
     /// # References
     ///
-    /// [POSIX `waitpid`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/waitpid.html),
-    /// [Linux `wait4(2)`](https://man7.org/linux/man-pages/man2/wait4.2.html)
+    /// - [POSIX `waitpid`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/waitpid.html)
+    /// - [Linux `wait4(2)`](https://man7.org/linux/man-pages/man2/wait4.2.html)
+    /// - [macOS `wait(2)`](https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/wait.2.html)
+    /// - [FreeBSD `wait4(2)`](https://man.freebsd.org/cgi/man.cgi?query=wait4&sektion=2)
+    /// - [OpenBSD `wait4(2)`](https://man.openbsd.org/wait4.2)
+    /// - [NetBSD `wait4(2)`](https://man.netbsd.org/wait4.2)
     pub fn wait(&self) -> Result<ExitStatus, Errno> {
         loop {
             match wait(self.pid, 0) {
@@ -50,11 +63,20 @@ impl Child {
     }
 
     /// `child.try_wait()` — the child's status if it has changed, without
-    /// blocking (`WNOHANG`).
+    /// blocking (`WNOHANG`); `None` while it runs.
     ///
     /// # Errors
     ///
     /// As for [`wait`](Child::wait).
+    ///
+    /// # References
+    ///
+    /// - [POSIX `waitpid`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/waitpid.html)
+    /// - [Linux `wait4(2)`](https://man7.org/linux/man-pages/man2/wait4.2.html)
+    /// - [macOS `wait(2)`](https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/wait.2.html)
+    /// - [FreeBSD `wait4(2)`](https://man.freebsd.org/cgi/man.cgi?query=wait4&sektion=2)
+    /// - [OpenBSD `wait4(2)`](https://man.openbsd.org/wait4.2)
+    /// - [NetBSD `wait4(2)`](https://man.netbsd.org/wait4.2)
     pub fn try_wait(&self) -> Result<Option<ExitStatus>, Errno> {
         loop {
             match wait(self.pid, libc::WNOHANG) {
@@ -71,6 +93,15 @@ impl Child {
     /// # Errors
     ///
     /// As for [`wait`](Child::wait).
+    ///
+    /// # References
+    ///
+    /// - [POSIX `waitpid`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/waitpid.html)
+    /// - [Linux `wait4(2)`](https://man7.org/linux/man-pages/man2/wait4.2.html)
+    /// - [macOS `wait(2)`](https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/wait.2.html)
+    /// - [FreeBSD `wait4(2)`](https://man.freebsd.org/cgi/man.cgi?query=wait4&sektion=2)
+    /// - [OpenBSD `wait4(2)`](https://man.openbsd.org/wait4.2)
+    /// - [NetBSD `wait4(2)`](https://man.netbsd.org/wait4.2)
     pub fn wait_stopped(&self) -> Result<ExitStatus, Errno> {
         loop {
             match wait(self.pid, libc::WUNTRACED | libc::WCONTINUED) {
@@ -85,8 +116,18 @@ impl Child {
     ///
     /// # Errors
     ///
-    /// The errno of `kill`: `EINVAL` for a bad signal number, `ESRCH` when
-    /// the child has been reaped.
+    /// The errno of `kill`: `EINVAL` for a bad signal number, `ESRCH` when the
+    /// child has exited and been reaped, `EPERM` when the caller may not signal
+    /// it.
+    ///
+    /// # References
+    ///
+    /// - [POSIX `kill`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/kill.html)
+    /// - [Linux `kill(2)`](https://man7.org/linux/man-pages/man2/kill.2.html)
+    /// - [macOS `kill(2)`](https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/kill.2.html)
+    /// - [FreeBSD `kill(2)`](https://man.freebsd.org/cgi/man.cgi?query=kill&sektion=2)
+    /// - [OpenBSD `kill(2)`](https://man.openbsd.org/kill.2)
+    /// - [NetBSD `kill(2)`](https://man.netbsd.org/kill.2)
     pub fn kill(&self, sig: c_int) -> Result<(), Errno> {
         // SAFETY: kill takes no pointer.
         unsafe { os::kill(self.pid, sig) }
@@ -116,8 +157,39 @@ pub(crate) fn reap(pid: pid_t) {
     }
 }
 
-/// `ExitStatus` — how a child ended, or why it stopped, decoded from the
-/// status word of `wait4`.
+// The traditional status word, the same on every supported OS: exit code in
+// bits 8-15; terminating signal in bits 0-6 with the core flag in bit 7; a
+// stop is 0x7f in bits 0-7 with the signal in bits 8-15 (`sys/wait.h` of
+// each OS, `bits/waitstatus.h` on Linux).
+const WCOREFLAG: c_int = 0x80;
+const WSTOPPED: c_int = 0x7f;
+
+/// The status word of a continued child: `__W_CONTINUED` (Linux
+/// `bits/waitstatus.h`), `_WCONTINUED` (OpenBSD and NetBSD `sys/wait.h`).
+#[cfg(any(target_os = "linux", target_os = "openbsd", target_os = "netbsd"))]
+const WCONTINUED_STATUS: c_int = 0xffff;
+/// FreeBSD `sys/wait.h`: `WIFCONTINUED(x)` is `x == 0x13`, the number of
+/// `SIGCONT`.
+#[cfg(target_os = "freebsd")]
+const WCONTINUED_STATUS: c_int = 0x13;
+/// macOS `sys/wait.h`: a stop by `SIGCONT` (0x13) means continued.
+#[cfg(target_os = "macos")]
+const WCONTINUED_STATUS: c_int = (0x13 << 8) | WSTOPPED;
+
+/// `ExitStatus` — how a child ended, or why it stopped, decoded from the status
+/// word of `wait4`.
+///
+/// [`from_raw`](ExitStatus::from_raw) and [`into_raw`](ExitStatus::into_raw)
+/// convert from and to the status word; with the `std` feature it converts both
+/// ways with `std::process::ExitStatus`.
+///
+/// ```
+/// use forkexec::ExitStatus;
+/// let status = ExitStatus::Signaled { signal: libc::SIGTERM, core_dumped: false };
+/// assert!(!status.success());
+/// assert_eq!(status.code(), None);
+/// assert_eq!(status.signal(), Some(libc::SIGTERM));
+/// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ExitStatus {
     /// It called `exit` with this code (0 to 255).
@@ -136,7 +208,17 @@ pub enum ExitStatus {
 }
 
 impl ExitStatus {
-    /// `ExitStatus::from_raw(status)` — decodes a raw `wait4` status word.
+    /// `ExitStatus::from_raw(status)` — decodes a raw `wait4` status word with
+    /// this OS's `WIFEXITED`, `WIFSIGNALED`, `WIFCONTINUED` and `WIFSTOPPED`.
+    ///
+    /// # References
+    ///
+    /// - [POSIX `<sys/wait.h>`](https://pubs.opengroup.org/onlinepubs/9799919799/basedefs/sys_wait.h.html)
+    /// - [Linux `wait(2)`](https://man7.org/linux/man-pages/man2/wait.2.html)
+    /// - [macOS `wait(2)`](https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/wait.2.html)
+    /// - [FreeBSD `wait(2)`](https://man.freebsd.org/cgi/man.cgi?query=wait&sektion=2)
+    /// - [OpenBSD `wait(2)`](https://man.openbsd.org/wait.2)
+    /// - [NetBSD `wait(2)`](https://man.netbsd.org/wait.2)
     pub const fn from_raw(status: c_int) -> Self {
         // The W* functions of `libc` follow each OS's own encoding.
         if libc::WIFEXITED(status) {
@@ -150,6 +232,37 @@ impl ExitStatus {
             ExitStatus::Continued
         } else {
             ExitStatus::Stopped(libc::WSTOPSIG(status))
+        }
+    }
+
+    /// `status.into_raw()` — the status word `wait4` reports for this
+    /// status, in this OS's encoding; the inverse of
+    /// [`from_raw`](ExitStatus::from_raw).
+    ///
+    /// The word is rebuilt from the decoded fields, so what the decoding
+    /// drops is not there: the `PTRACE_EVENT_*` bits of a Linux ptrace stop,
+    /// and all but the low 8 bits of an exit code (`exit` keeps no more).
+    ///
+    /// ```
+    /// use forkexec::ExitStatus;
+    /// for status in [
+    ///     ExitStatus::Exited(3),
+    ///     ExitStatus::Signaled { signal: 9, core_dumped: false },
+    ///     ExitStatus::Stopped(19),
+    ///     ExitStatus::Continued,
+    /// ] {
+    ///     assert_eq!(ExitStatus::from_raw(status.into_raw()), status);
+    /// }
+    /// ```
+    pub const fn into_raw(self) -> c_int {
+        match self {
+            ExitStatus::Exited(code) => (code & 0xff) << 8,
+            ExitStatus::Signaled {
+                signal,
+                core_dumped,
+            } => (signal & 0x7f) | if core_dumped { WCOREFLAG } else { 0 },
+            ExitStatus::Stopped(signal) => ((signal & 0xff) << 8) | WSTOPPED,
+            ExitStatus::Continued => WCONTINUED_STATUS,
         }
     }
 

@@ -9,9 +9,16 @@ use crate::path::{self, PATH_MAX};
 use crate::process::{self, Child};
 use crate::{Errno, Error, Step, os};
 
-/// Most slots a descriptor map may have. The child needs one scratch number
-/// per slot, kept in the parent's stack frame, so the bound keeps that frame
-/// small enough for a signal handler's stack.
+/// Most slots a descriptor map may have ([`Command::fds`]). The child needs one
+/// scratch number per slot, kept in the parent's stack frame; the bound keeps
+/// that frame at 2 KiB.
+///
+/// A whole spawn uses about 8 KiB of the caller's stack with
+/// [`Strategy::Fork`] and 16.5 KiB with [`Strategy::Vfork`] (measured on
+/// x86_64 and aarch64). A signal handler that spawns on an alternate stack
+/// needs that much on top of the kernel's signal frame, which is up to 12 KiB
+/// on x86_64 with AVX-512 (`AT_MINSIGSTKSZ`): a `SIGSTKSZ` of 8 KiB is not
+/// enough there.
 pub const MAX_FDS: usize = 512;
 
 /// Most supplementary groups (`NGROUPS_MAX`: 65536 on Linux since 2.6.4, 16
@@ -19,26 +26,49 @@ pub const MAX_FDS: usize = 512;
 const NGROUPS_MAX: usize = os::NGROUPS_MAX;
 
 impl Command<'_> {
-    /// `cmd.spawn()` — starts the program and returns its [`Child`] once it
-    /// has been exec'd, or the step that failed.
+    /// `cmd.spawn()` — starts the program and returns its [`Child`] once it has
+    /// been exec'd, or the step that failed.
     ///
     /// The parent checks the attributes, finds the program, blocks every
     /// signal, forks without running any atfork handler, and waits for the
-    /// child to exec or report a failure. A failed child is reaped before
-    /// this returns. No heap memory is used, in the parent or the child.
+    /// child to exec or report a failure. A failed child is reaped before this
+    /// returns. No heap memory is used, in the parent or the child.
+    ///
+    /// A child that dies before its `execve` without reporting a failure (a
+    /// signal from elsewhere, a crash) cannot be told apart from one that
+    /// exec'd: `spawn` returns its `Child`, and [`Child::wait`] reports how
+    /// it ended.
+    ///
+    /// The parent's side uses only system calls and the crate's own code: no
+    /// allocation and no lock that interrupted code could hold. So `spawn` may
+    /// be called from a signal handler or from inside a global allocator. Two
+    /// things to know there: on macOS it waits for the
+    /// [`ForkLock`](crate::ForkLock), so a handler must not spawn while its own
+    /// thread holds that lock shared; and on the libc backends it may change
+    /// `errno`, which a handler saves and restores as around any call.
     ///
     /// # Errors
     ///
     /// An [`Error`] naming the [`Step`] and its errno: `invalid` for a bad
     /// request (see [`Error::reason`]), `path` when a name is not found in
-    /// `PATH`, `pipe` and `fork` for the parent's own calls, and the child's
-    /// steps in the order they run, up to `exec`.
+    /// `PATH`, `pipe` and `fork` for the parent's own calls, the child's steps
+    /// in the order they run, up to `exec`, and `protocol` when the child's
+    /// report could not be read (the child is then killed and reaped).
     ///
     /// # References
     ///
-    /// [POSIX `fork`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/fork.html),
-    /// [POSIX `execve`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/exec.html),
-    /// [Linux `clone(2)`](https://man7.org/linux/man-pages/man2/clone.2.html)
+    /// - [POSIX `_Fork`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/_Fork.html)
+    /// - [POSIX `execve`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/exec.html)
+    /// - [Linux `clone(2)`](https://man7.org/linux/man-pages/man2/clone.2.html)
+    /// - [Linux `execve(2)`](https://man7.org/linux/man-pages/man2/execve.2.html)
+    /// - [macOS `fork(2)`](https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/fork.2.html)
+    /// - [macOS `execve(2)`](https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/execve.2.html)
+    /// - [FreeBSD `fork(2)`, which describes `_Fork`](https://man.freebsd.org/cgi/man.cgi?query=fork&sektion=2)
+    /// - [FreeBSD `execve(2)`](https://man.freebsd.org/cgi/man.cgi?query=execve&sektion=2)
+    /// - [OpenBSD `fork(2)`](https://man.openbsd.org/fork.2)
+    /// - [OpenBSD `execve(2)`](https://man.openbsd.org/execve.2)
+    /// - [NetBSD `fork(2)`](https://man.netbsd.org/fork.2)
+    /// - [NetBSD `execve(2)`](https://man.netbsd.org/execve.2)
     pub fn spawn(&self) -> Result<Child, Error> {
         validate(self)?;
 
@@ -150,6 +180,20 @@ fn validate(cmd: &Command<'_>) -> Result<(), Error> {
             return bad(Errno::EINVAL, "foreground needs a ctty descriptor");
         }
     }
+    if cmd.noctty {
+        if cmd.setsid {
+            return bad(
+                Errno::EINVAL,
+                "noctty and setsid exclude each other: a new session has no terminal to give up",
+            );
+        }
+        if !ctty_in_map(0) {
+            return bad(
+                Errno::EBADF,
+                "noctty acts on descriptor 0, which the map does not give the child",
+            );
+        }
+    }
     if cmd.setctty {
         let Some(fd) = cmd.ctty else {
             return bad(Errno::EINVAL, "setctty needs a ctty descriptor");
@@ -190,15 +234,9 @@ fn spawn_fork(plan: &mut Plan<'_>) -> Result<Child, Error> {
     // rules a forked child must follow, and leaves by the raw exit.
     let forked = unsafe { os::fork() };
     if let Ok(0) = forked {
-        // SAFETY: this is the freshly forked child, with all signals blocked.
-        let record = unsafe { child::run(plan) };
-        let bytes = (&raw const record).cast();
-        // SAFETY: `record` is a live value of RECORD_LEN bytes; a failed
-        // write leaves the parent to see end of file, and nothing else can be
-        // done about it here.
-        let _ = unsafe { os::write(plan.status_fd, bytes, RECORD_LEN) };
-        // SAFETY: the raw exit runs no atexit handler and flushes nothing.
-        unsafe { os::exit(127) };
+        // SAFETY: this is the freshly forked child, with all signals blocked,
+        // and the status channel's write end in the plan.
+        unsafe { child::run_and_report(plan) };
     }
     drop(fork_lock);
 

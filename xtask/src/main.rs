@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 mod bench;
+mod check;
 mod ci;
 #[path = "gen.rs"]
 mod generate;
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
     };
     let result = match task.as_str() {
         "bench" => bench::run(rest),
+        "check-targets" => check::run(rest),
         "ci" => ci::run(rest),
         "gen" => generate::run(rest),
         "help" | "--help" | "-h" => {
@@ -39,6 +41,10 @@ tasks:
   bench [--quick] [--out DIR]
                  spawn latency against the spawner's RSS, every method side by
                  side; writes docs/bench (--quick: a short run, to target/)
+  check-targets [TARGET...]
+                 build, lint and audit the crate for every OS and arch:
+                 check, clippy, the spawn path's imports and relocations,
+                 variadic declarations, the macOS link against libSystem
   ci [--quick]   every check: formatting, lints, the test suite with each
                  strategy, aarch64 under qemu, docs (CI=true: all required)
   gen [--check]  write src/os/*/<arch>.rs from xtask/spec/calls.toml, or
