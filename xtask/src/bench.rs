@@ -294,6 +294,9 @@ struct Peers<'a> {
 /// times; three cheap spawns absorb most of that.
 const WARM_UP: usize = 3;
 
+/// The seed of the order in which methods take turns.
+const SEED: u64 = 0x5eed;
+
 /// How long every level spawns, uncounted, before it measures.
 const SETTLE: Duration = Duration::from_secs(2);
 
@@ -303,8 +306,9 @@ fn rounds(level: &Level, spawners: usize) -> usize {
 }
 
 /// Measures every method on one cell, taking turns: each round runs one
-/// batch of every method, starting one method later than the round before.
-/// Round 0 is warm-up and is not kept.
+/// batch of every method, in an order shuffled anew every round, so that no
+/// method always follows the same one (a method pays for some of what the
+/// one before it left behind). Round 0 is warm-up and is not kept.
 fn measure(
     methods: &[Method],
     target: &Target,
@@ -315,9 +319,12 @@ fn measure(
     let Peers { floor, mut go } = peers;
     let mut samples: Vec<(Method, Vec<u64>)> = methods.iter().map(|&m| (m, Vec::new())).collect();
     let mut counts = vec![level.batch; methods.len()];
+    // A fixed seed: every run takes the same turns.
+    let mut rng = fastrand::Rng::with_seed(SEED);
+    let mut order: Vec<usize> = (0..methods.len()).collect();
     for round in 0..=rounds(level, spawners) {
-        for k in 0..methods.len() {
-            let i = (k + round) % methods.len();
+        rng.shuffle(&mut order);
+        for &i in &order {
             let method = methods[i];
             let count = counts[i];
             // A fork from a large parent walks every page of it and leaves

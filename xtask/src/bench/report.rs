@@ -390,8 +390,8 @@ pub fn markdown(r: &Results, system: &System, goals: &[Goal], run: &Run) -> Stri
          page). The Rust, libc and nix methods run in the benchmark process; \
          the C and Go methods run in programs of their own that touch the same \
          RSS and report their own latencies. Methods take turns in small \
-         batches, in an order that rotates every round, so drift affects all \
-         alike; every level starts with 2 s of uncounted spawns, a first \
+         batches, in an order shuffled every round, so that drift affects all \
+         alike and no method always follows the same one; every level starts with 2 s of uncounted spawns, a first \
          round per cell is discarded as warm-up, and every \
          batch starts after three uncounted `posix_spawn` spawns of the same \
          child, because a fork from a large parent leaves the caches cold for \
