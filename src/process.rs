@@ -1,5 +1,7 @@
 //! The started child: waiting for it, decoding its status, signalling it.
 
+use core::sync::atomic::{AtomicBool, Ordering};
+
 use libc::{c_int, pid_t};
 
 use crate::Errno;
@@ -11,20 +13,41 @@ use crate::os;
 /// waited for stays a zombie until the parent exits, as with
 /// `std::process::Child`.
 ///
-/// Once a wait has returned an end ([`ExitStatus::Exited`] or
+/// Once one of its waits has returned an end ([`ExitStatus::Exited`] or
 /// [`ExitStatus::Signaled`]), the child is reaped and its pid may be given to
-/// another process: do not [`kill`](Child::kill) it after that.
+/// another process. The `Child` remembers that: its later waits fail with
+/// `ECHILD` and [`kill`](Child::kill) with `ESRCH`, without a system call
+/// that could reach the pid's new owner. A child reaped by other code (a
+/// `SIGCHLD` handler, `waitpid(-1)`) is beyond what a `Child` can know.
 ///
 /// Its methods make one system call each (retried on `EINTR`) and allocate
 /// nothing, so they may be called from a signal handler.
 #[derive(Debug)]
 pub struct Child {
     pid: pid_t,
+    /// Set once a wait of this `Child` has reaped it.
+    reaped: AtomicBool,
 }
 
 impl Child {
     pub(crate) const fn from_pid(pid: pid_t) -> Self {
-        Self { pid }
+        Self {
+            pid,
+            reaped: AtomicBool::new(false),
+        }
+    }
+
+    /// One `wait4` of this child, or `ECHILD` if it was reaped already;
+    /// notes the reaping.
+    fn wait_once(&self, options: c_int) -> Result<Option<ExitStatus>, Errno> {
+        if self.reaped.load(Ordering::Acquire) {
+            return Err(Errno::ECHILD);
+        }
+        let status = wait(self.pid, options)?;
+        if let Some(ExitStatus::Exited(_) | ExitStatus::Signaled { .. }) = status {
+            self.reaped.store(true, Ordering::Release);
+        }
+        Ok(status)
     }
 
     /// `child.pid()` — the child's process id.
@@ -40,8 +63,8 @@ impl Child {
     /// # Errors
     ///
     /// The errno of `wait4`: `ECHILD` when the child was already reaped (by an
-    /// earlier wait, or by a `SIGCHLD` handler or disposition that reaps
-    /// children).
+    /// earlier wait, which the `Child` remembers, or by a `SIGCHLD` handler or
+    /// disposition that reaps children).
     ///
     /// # References
     ///
@@ -53,7 +76,7 @@ impl Child {
     /// - [NetBSD `wait4(2)`](https://man.netbsd.org/wait4.2)
     pub fn wait(&self) -> Result<ExitStatus, Errno> {
         loop {
-            match wait(self.pid, 0) {
+            match self.wait_once(0) {
                 Err(Errno::EINTR) => continue,
                 Err(errno) => return Err(errno),
                 Ok(None) => continue,
@@ -79,7 +102,7 @@ impl Child {
     /// - [NetBSD `wait4(2)`](https://man.netbsd.org/wait4.2)
     pub fn try_wait(&self) -> Result<Option<ExitStatus>, Errno> {
         loop {
-            match wait(self.pid, libc::WNOHANG) {
+            match self.wait_once(libc::WNOHANG) {
                 Err(Errno::EINTR) => continue,
                 other => return other,
             }
@@ -104,7 +127,7 @@ impl Child {
     /// - [NetBSD `wait4(2)`](https://man.netbsd.org/wait4.2)
     pub fn wait_stopped(&self) -> Result<ExitStatus, Errno> {
         loop {
-            match wait(self.pid, libc::WUNTRACED | libc::WCONTINUED) {
+            match self.wait_once(libc::WUNTRACED | libc::WCONTINUED) {
                 Err(Errno::EINTR) | Ok(None) => continue,
                 Err(errno) => return Err(errno),
                 Ok(Some(status)) => return Ok(status),
@@ -129,6 +152,9 @@ impl Child {
     /// - [OpenBSD `kill(2)`](https://man.openbsd.org/kill.2)
     /// - [NetBSD `kill(2)`](https://man.netbsd.org/kill.2)
     pub fn kill(&self, sig: c_int) -> Result<(), Errno> {
+        if self.reaped.load(Ordering::Acquire) {
+            return Err(Errno::ESRCH);
+        }
         // SAFETY: kill takes no pointer.
         unsafe { os::kill(self.pid, sig) }
     }
