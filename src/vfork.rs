@@ -279,7 +279,15 @@ fn clone_child(shared: &Shared<'_>, stack: &mut MaybeUninit<Stack>) -> Result<pi
     let flags = (CLONE_VM | CLONE_VFORK) as usize | libc::SIGCHLD as usize;
     // SAFETY: as for clone3; the stack's top is 16-byte aligned since the
     // stack and its size are.
-    check(unsafe { arch::clone(flags, low.add(STACK_SIZE), entry, arg) }).map(|pid| pid as pid_t)
+    check(unsafe {
+        arch::clone(
+            flags,
+            low.add(STACK_SIZE),
+            core::ptr::null_mut(),
+            entry,
+            arg,
+        )
+    })
 }
 
 /// Turns a raw system call return into a pid or an errno: the kernel returns
