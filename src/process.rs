@@ -5,26 +5,40 @@ use libc::{c_int, pid_t};
 use crate::Errno;
 use crate::os;
 
-/// `Child` — a started child process, identified by its pid.
+/// `Child` — a started child process, identified by its pid, and on Linux
+/// by its pidfd when the command asked for one ([`Command::pidfd`]).
 ///
 /// Dropping a `Child` neither waits for it nor kills it: a child that is never
 /// waited for stays a zombie until the parent exits, as with
-/// `std::process::Child`.
+/// `std::process::Child`. It closes the child's pidfd, if it has one.
 ///
 /// Once a wait has returned an end ([`ExitStatus::Exited`] or
 /// [`ExitStatus::Signaled`]), the child is reaped and its pid may be given to
-/// another process: do not [`kill`](Child::kill) it after that.
+/// another process: without a pidfd, do not [`kill`](Child::kill) it after
+/// that. With one, waiting and signalling go through the pidfd and can only
+/// ever reach this child: after it is reaped they fail with `ECHILD` and
+/// `ESRCH`.
 ///
-/// Its methods make one system call each (retried on `EINTR`) and allocate
-/// nothing, so they may be called from a signal handler.
+/// Its methods make one system call each (retried on `EINTR`; on Linux 5.2
+/// and 5.3, two: see [`wait`](Child::wait)) and allocate nothing, so they
+/// may be called from a signal handler.
+///
+/// [`Command::pidfd`]: crate::Command::pidfd
 #[derive(Debug)]
 pub struct Child {
     pid: pid_t,
+    /// The pidfd, which the `Child` owns, or -1.
+    pidfd: c_int,
 }
 
 impl Child {
     pub(crate) const fn from_pid(pid: pid_t) -> Self {
-        Self { pid }
+        Self { pid, pidfd: -1 }
+    }
+
+    /// A child with the pidfd `pidfd` (-1 for none), which it then owns.
+    pub(crate) const fn with_pidfd(pid: pid_t, pidfd: c_int) -> Self {
+        Self { pid, pidfd }
     }
 
     /// `child.pid()` — the child's process id.
@@ -32,28 +46,69 @@ impl Child {
         self.pid
     }
 
+    /// `child.pidfd()` — the child's pidfd (Linux), a close-on-exec
+    /// descriptor that refers to the child process itself; `None` unless the
+    /// command asked for one with [`Command::pidfd`].
+    ///
+    /// The `Child` owns it and closes it when dropped; the caller may poll
+    /// it (readable once the child has ended) or pass it to other pidfd
+    /// calls, but must not close it. With the `std` feature,
+    /// `child.as_pidfd()` lends it as a `BorrowedFd`.
+    ///
+    /// # References
+    ///
+    /// - [Linux `pidfd_open(2)`](https://man7.org/linux/man-pages/man2/pidfd_open.2.html)
+    /// - [Linux `clone(2)`, `CLONE_PIDFD`](https://man7.org/linux/man-pages/man2/clone.2.html)
+    ///
+    /// [`Command::pidfd`]: crate::Command::pidfd
+    pub const fn pidfd(&self) -> Option<c_int> {
+        if self.pidfd >= 0 {
+            Some(self.pidfd)
+        } else {
+            None
+        }
+    }
+
+    /// One wait, by `wait4` options: through the pidfd when there is one.
+    fn wait_once(&self, options: c_int) -> Result<Option<ExitStatus>, Errno> {
+        #[cfg(target_os = "linux")]
+        if self.pidfd >= 0 {
+            match crate::pidfd::wait(self.pidfd, options) {
+                // Linux 5.2 and 5.3 make pidfds but do not know P_PIDFD; the
+                // pid is still the child's, since only a wait reaps it.
+                Err(Errno::EINVAL) => {}
+                other => return other,
+            }
+        }
+        wait(self.pid, options)
+    }
+
     /// `child.wait()` — waits until the child exits, is killed, or stops under
     /// `ptrace`, and decodes the result.
     ///
-    /// Interrupted waits (`EINTR`) are retried.
+    /// Interrupted waits (`EINTR`) are retried. With a pidfd, the wait is
+    /// `waitid(P_PIDFD, pidfd, WEXITED)` (Linux 5.4), decoded from the
+    /// `siginfo_t` into the same [`ExitStatus`]; on Linux 5.2 and 5.3, which
+    /// refuse `P_PIDFD` with `EINVAL`, it is `wait4` on the pid.
     ///
     /// # Errors
     ///
-    /// The errno of `wait4`: `ECHILD` when the child was already reaped (by an
-    /// earlier wait, or by a `SIGCHLD` handler or disposition that reaps
-    /// children).
+    /// The errno of `wait4` (or `waitid`): `ECHILD` when the child was already
+    /// reaped (by an earlier wait, or by a `SIGCHLD` handler or disposition
+    /// that reaps children).
     ///
     /// # References
     ///
     /// - [POSIX `waitpid`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/waitpid.html)
     /// - [Linux `wait4(2)`](https://man7.org/linux/man-pages/man2/wait4.2.html)
+    /// - [Linux `waitid(2)`](https://man7.org/linux/man-pages/man2/waitid.2.html)
     /// - [macOS `wait(2)`](https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/wait.2.html)
     /// - [FreeBSD `wait4(2)`](https://man.freebsd.org/cgi/man.cgi?query=wait4&sektion=2)
     /// - [OpenBSD `wait4(2)`](https://man.openbsd.org/wait4.2)
     /// - [NetBSD `wait4(2)`](https://man.netbsd.org/wait4.2)
     pub fn wait(&self) -> Result<ExitStatus, Errno> {
         loop {
-            match wait(self.pid, 0) {
+            match self.wait_once(0) {
                 Err(Errno::EINTR) => continue,
                 Err(errno) => return Err(errno),
                 Ok(None) => continue,
@@ -73,13 +128,14 @@ impl Child {
     ///
     /// - [POSIX `waitpid`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/waitpid.html)
     /// - [Linux `wait4(2)`](https://man7.org/linux/man-pages/man2/wait4.2.html)
+    /// - [Linux `waitid(2)`](https://man7.org/linux/man-pages/man2/waitid.2.html)
     /// - [macOS `wait(2)`](https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/wait.2.html)
     /// - [FreeBSD `wait4(2)`](https://man.freebsd.org/cgi/man.cgi?query=wait4&sektion=2)
     /// - [OpenBSD `wait4(2)`](https://man.openbsd.org/wait4.2)
     /// - [NetBSD `wait4(2)`](https://man.netbsd.org/wait4.2)
     pub fn try_wait(&self) -> Result<Option<ExitStatus>, Errno> {
         loop {
-            match wait(self.pid, libc::WNOHANG) {
+            match self.wait_once(libc::WNOHANG) {
                 Err(Errno::EINTR) => continue,
                 other => return other,
             }
@@ -98,13 +154,14 @@ impl Child {
     ///
     /// - [POSIX `waitpid`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/waitpid.html)
     /// - [Linux `wait4(2)`](https://man7.org/linux/man-pages/man2/wait4.2.html)
+    /// - [Linux `waitid(2)`](https://man7.org/linux/man-pages/man2/waitid.2.html)
     /// - [macOS `wait(2)`](https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/wait.2.html)
     /// - [FreeBSD `wait4(2)`](https://man.freebsd.org/cgi/man.cgi?query=wait4&sektion=2)
     /// - [OpenBSD `wait4(2)`](https://man.openbsd.org/wait4.2)
     /// - [NetBSD `wait4(2)`](https://man.netbsd.org/wait4.2)
     pub fn wait_stopped(&self) -> Result<ExitStatus, Errno> {
         loop {
-            match wait(self.pid, libc::WUNTRACED | libc::WCONTINUED) {
+            match self.wait_once(libc::WUNTRACED | libc::WCONTINUED) {
                 Err(Errno::EINTR) | Ok(None) => continue,
                 Err(errno) => return Err(errno),
                 Ok(Some(status)) => return Ok(status),
@@ -114,23 +171,45 @@ impl Child {
 
     /// `child.kill(sig)` — sends signal `sig` to the child.
     ///
+    /// With a pidfd, the signal goes through it (`pidfd_send_signal`, Linux
+    /// 5.1), so it reaches this child or nobody: once the child is reaped,
+    /// `ESRCH`, even if its pid now belongs to another process. Without one,
+    /// it is `kill` on the pid.
+    ///
     /// # Errors
     ///
-    /// The errno of `kill`: `EINVAL` for a bad signal number, `ESRCH` when the
-    /// child has exited and been reaped, `EPERM` when the caller may not signal
-    /// it.
+    /// The errno of `kill` (or `pidfd_send_signal`): `EINVAL` for a bad signal
+    /// number, `ESRCH` when the child has exited and been reaped (without a
+    /// pidfd, only as long as no other process got its pid), `EPERM` when the
+    /// caller may not signal it.
     ///
     /// # References
     ///
     /// - [POSIX `kill`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/kill.html)
     /// - [Linux `kill(2)`](https://man7.org/linux/man-pages/man2/kill.2.html)
+    /// - [Linux `pidfd_send_signal(2)`](https://man7.org/linux/man-pages/man2/pidfd_send_signal.2.html)
     /// - [macOS `kill(2)`](https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/kill.2.html)
     /// - [FreeBSD `kill(2)`](https://man.freebsd.org/cgi/man.cgi?query=kill&sektion=2)
     /// - [OpenBSD `kill(2)`](https://man.openbsd.org/kill.2)
     /// - [NetBSD `kill(2)`](https://man.netbsd.org/kill.2)
     pub fn kill(&self, sig: c_int) -> Result<(), Errno> {
+        #[cfg(target_os = "linux")]
+        if self.pidfd >= 0 {
+            return crate::pidfd::kill(self.pidfd, sig);
+        }
         // SAFETY: kill takes no pointer.
         unsafe { os::kill(self.pid, sig) }
+    }
+}
+
+/// Closes the pidfd; the child itself is left alone (see [`Child`]).
+impl Drop for Child {
+    fn drop(&mut self) {
+        if self.pidfd >= 0 {
+            // SAFETY: the Child owns its pidfd, and nothing uses it after
+            // this.
+            let _ = unsafe { os::close(self.pidfd) };
+        }
     }
 }
 
