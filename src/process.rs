@@ -32,10 +32,6 @@ pub struct Child {
 }
 
 impl Child {
-    pub(crate) const fn from_pid(pid: pid_t) -> Self {
-        Self { pid, pidfd: -1 }
-    }
-
     /// A child with the pidfd `pidfd` (-1 for none), which it then owns.
     pub(crate) const fn with_pidfd(pid: pid_t, pidfd: c_int) -> Self {
         Self { pid, pidfd }
