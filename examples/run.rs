@@ -23,6 +23,9 @@
 //! - The child gets the default action for `SIGPIPE`: the Rust runtime
 //!   ignores it in `run`, and an ignored signal would stay ignored across
 //!   `execve`.
+//! - `run` sets `SIGCHLD` back to its default action before it spawns: a
+//!   parent that started it with `SIGCHLD` ignored would otherwise have the
+//!   kernel reap the child at once, and its exit status would be lost.
 //!
 //! `run` is an ordinary `std` program, so it allocates freely while it
 //! parses; the spawn itself allocates nothing.
@@ -107,6 +110,10 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
+    // With SIGCHLD ignored the kernel reaps children itself and wait4 can
+    // only say ECHILD; run exists to report the child's status.
+    // SAFETY: SIG_DFL is a valid disposition, and no other thread exists yet.
+    unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
     ExitCode::from(run(&options))
 }
 

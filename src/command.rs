@@ -23,6 +23,12 @@ use crate::{Errno, Error};
 /// assert_eq!(argv.len(), 2);
 /// # Ok::<(), forkexec::Error>(())
 /// ```
+///
+/// `N` must be at least 1, for the terminator; `N = 0` does not compile:
+///
+/// ```compile_fail
+/// let argv = forkexec::CStrArray::<0>::new();
+/// ```
 pub struct CStrArray<'a, const N: usize> {
     ptrs: [*const c_char; N],
     len: usize,
@@ -37,6 +43,12 @@ unsafe impl<const N: usize> Sync for CStrArray<'_, N> {}
 impl<'a, const N: usize> CStrArray<'a, N> {
     /// `CStrArray::new()` — an empty array.
     pub const fn new() -> Self {
+        const {
+            assert!(
+                N >= 1,
+                "a CStrArray needs room for its null terminator: N >= 1"
+            )
+        };
         Self {
             ptrs: [ptr::null(); N],
             len: 0,
@@ -163,8 +175,10 @@ pub enum Strategy {
     Fork,
     /// A child that shares the parent's memory until it execs, on a stack of
     /// its own (`clone3` or `clone` with `CLONE_VM | CLONE_VFORK`; Linux
-    /// only). Its cost does not depend on the parent's size, and it needs no
-    /// pipe: the child reports a failure through memory.
+    /// only). Its cost does not depend on the parent's size, and the child
+    /// reports a failure through memory rather than a pipe. (The first such
+    /// spawn of a process also makes a pipe, to learn whether memory is
+    /// really shared, so it can fail with `pipe: EMFILE`.)
     ///
     /// The calling thread is suspended until the child execs or fails; the
     /// other threads run on. The child's 8 KiB stack is in the spawning
@@ -347,12 +361,21 @@ impl<'a> Command<'a> {
     /// [program]`, the parent's environment, and every descriptor that is not
     /// close-on-exec inherited.
     ///
+    /// Signal actions are inherited as `execve` leaves them: caught signals
+    /// go back to the default, ignored ones stay ignored. A Rust program
+    /// ignores `SIGPIPE`, so its children do too unless the command names it
+    /// in [`sigdefault`](Command::sigdefault), as `std::process::Command`
+    /// does on its own.
+    ///
     /// A `program` with a `/` is used as it is. One without is looked up in
     /// `PATH` by [`spawn`](Command::spawn), in the parent and without
     /// allocating, the way `execvp` does: the first entry where it exists and
     /// may be executed wins; an entry where it exists but may not be executed
     /// gives `EACCES` if nothing better is found. Without `PATH` in the
-    /// environment the search uses `/usr/local/bin:/bin:/usr/bin`. With
+    /// environment the search uses `/usr/local/bin:/bin:/usr/bin`. The `PATH`
+    /// searched is the parent's, as with `execvp` and `posix_spawnp`, even
+    /// when [`env`](Command::env) gives the child another one
+    /// (`std::process::Command` uses the child's). With
     /// [`chroot`](Command::chroot) and [`dir`](Command::dir) the lookup happens
     /// where the child will look.
     ///
@@ -438,6 +461,12 @@ impl<'a> Command<'a> {
     ///
     /// Without it the child gets the parent's environment (`environ`) as it is
     /// at the time of the spawn; an empty array gives it none.
+    ///
+    /// Known limitation: the parent's `environ` is passed as it is, without a
+    /// copy. A program whose other threads call `setenv` while it spawns
+    /// should give the child an explicit environment: a concurrent `setenv`
+    /// can free the array while the child reads it, which the fast path
+    /// reports as `exec: EFAULT` (a forked child reads its own copy).
     pub fn env<const N: usize>(&mut self, envp: &'a CStrArray<'a, N>) -> &mut Self {
         self.envp = Some(envp.as_vector());
         self
@@ -738,9 +767,12 @@ impl<'a> Command<'a> {
     ///
     /// # Errors
     ///
-    /// None here. [`spawn`](Command::spawn) reports `noctty` with the errno of
-    /// the `ioctl` (`ENOTTY` when descriptor 0 is not the controlling
-    /// terminal).
+    /// [`spawn`](Command::spawn) rejects `noctty` with
+    /// [`setsid`](Command::setsid) (a new session has no terminal) or with a
+    /// map that does not give the child a descriptor 0, and reports `noctty`
+    /// with the errno of the `ioctl`: `ENOTTY` when descriptor 0 is not the
+    /// controlling terminal, which is the usual case for services and CI
+    /// jobs.
     ///
     /// # References
     ///

@@ -50,10 +50,16 @@ pub(crate) fn arrange<O: FdOps>(
     // never a safe place to keep anything.
     let floor = if len > 3 { len } else { 3 };
 
+    // The status channel is not a descriptor of the parent's: a source with
+    // its number was not open when the spawn began.
+    if *status_fd >= 0 && is_source(map, *status_fd) {
+        return Err(Errno::EBADF);
+    }
+
     // The status channel goes above every slot, so that placing a slot never
     // overwrites it; it stays close-on-exec.
     if *status_fd >= 0 && *status_fd < floor {
-        *status_fd = ops.dup_above(*status_fd, floor)?;
+        *status_fd = copy_above(ops, map, *status_fd, floor)?;
     }
 
     // Slots are placed in increasing order, so a source numbered below its
@@ -62,7 +68,7 @@ pub(crate) fn arrange<O: FdOps>(
     for ((i, slot), place) in (0..len).zip(map).zip(moved.iter_mut()) {
         *place = match *slot {
             Slot::Fd(source) if source < i && !maps_to_itself(map, source) => {
-                ops.dup_above(source, floor)?
+                copy_above(ops, map, source, floor)?
             }
             Slot::Fd(source) => source,
             Slot::Closed => -1,
@@ -111,9 +117,41 @@ fn close_quietly<O: FdOps>(ops: &mut O, fd: c_int) -> Result<(), Errno> {
     }
 }
 
+/// Copies `fd` to the lowest free number from `floor` up.
+///
+/// Nothing has been closed yet when copies are made, so a free number was
+/// free in the parent too: a copy that lands on a source's number means that
+/// source was not open, and its slot would get the copy. That is `EBADF`,
+/// as the source's own `dup2` would have said.
+fn copy_above<O: FdOps>(
+    ops: &mut O,
+    map: &[Slot],
+    fd: c_int,
+    floor: c_int,
+) -> Result<c_int, Errno> {
+    let copy = match ops.dup_above(fd, floor) {
+        // F_DUPFD says EINVAL when `floor` is at or above RLIMIT_NOFILE: no
+        // number above the map is left, which is what EMFILE means.
+        Err(Errno::EINVAL) => return Err(Errno::EMFILE),
+        other => other?,
+    };
+    if is_source(map, copy) {
+        return Err(Errno::EBADF);
+    }
+    Ok(copy)
+}
+
+fn is_source(map: &[Slot], fd: c_int) -> bool {
+    map.contains(&Slot::Fd(fd))
+}
+
 fn maps_to_itself(map: &[Slot], fd: c_int) -> bool {
     match map.get(fd as usize) {
         Some(Slot::Fd(source)) => *source == fd,
         _ => false,
     }
 }
+
+#[cfg(any(test, fuzzing))]
+#[path = "fdmap_model.rs"]
+pub(crate) mod model;

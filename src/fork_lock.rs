@@ -23,7 +23,9 @@
 //! Known limitation: a spin lock cannot tell that its holder is the thread
 //! that asks again. A signal handler that spawns, or takes the lock, while
 //! its own thread holds the lock spins forever; block signals around a
-//! shared hold if a handler may spawn.
+//! shared hold if a handler may spawn. Likewise a thread must not take the
+//! lock shared twice: once an exclusive taker waits, the second `shared()`
+//! waits behind it, and the exclusive taker waits for the first hold.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 

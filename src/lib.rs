@@ -136,6 +136,14 @@ pub use fork_lock::{ExclusiveGuard, ForkLock, SharedGuard};
 pub use process::{Child, ExitStatus};
 pub use spawn::MAX_FDS;
 
+/// The descriptor-map model and its property, for the fuzz target in
+/// `fuzz/` (built with `--cfg fuzzing` only).
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fdmap_fuzz {
+    pub use crate::fdmap::model::{Case, Entry, MODEL_FDS, STATUS_FILE, check};
+}
+
 /// The backend's system calls, each an `unsafe fn` that returns
 /// `Result<_, Errno>`.
 ///

@@ -83,22 +83,46 @@ fn checks(quick: bool) -> Vec<Check> {
             .env("RUSTDOCFLAGS", "-D warnings"),
         cargo(
             "test (strategy auto, std)",
-            &["test", "--workspace", "--features", "forkexec/std"],
+            &[
+                "test",
+                "--no-fail-fast",
+                "--workspace",
+                "--features",
+                "forkexec/std",
+            ],
         )
         .env("FORKEXEC_TEST_STRATEGY", "auto"),
-        cargo("test (strategy fork)", &["test", "--workspace"])
-            .env("FORKEXEC_TEST_STRATEGY", "fork"),
-        cargo("test (strategy vfork)", &["test", "--workspace"])
-            .env("FORKEXEC_TEST_STRATEGY", "vfork"),
+        cargo(
+            "test (strategy fork)",
+            &["test", "--no-fail-fast", "--workspace"],
+        )
+        .env("FORKEXEC_TEST_STRATEGY", "fork"),
+        cargo(
+            "test (strategy vfork)",
+            &["test", "--no-fail-fast", "--workspace"],
+        )
+        .env("FORKEXEC_TEST_STRATEGY", "vfork"),
         // The libc flavour runs the extern "C" binding shape of macOS and the
         // BSDs for real; it has no vfork fast path.
         cargo(
             "test (linux-libc)",
-            &["test", "--workspace", "--features", "forkexec/linux-libc"],
+            &[
+                "test",
+                "--no-fail-fast",
+                "--workspace",
+                "--features",
+                "forkexec/linux-libc",
+            ],
         )
         .env("FORKEXEC_TEST_STRATEGY", "fork"),
     ];
-    let mut qemu = vec!["test", "--target", "aarch64-unknown-linux-gnu", "--"];
+    let mut qemu = vec![
+        "test",
+        "--no-fail-fast",
+        "--target",
+        "aarch64-unknown-linux-gnu",
+        "--",
+    ];
     for (test, _) in NOT_UNDER_QEMU {
         qemu.extend(["--skip", test]);
     }
@@ -125,6 +149,10 @@ fn checks(quick: bool) -> Vec<Check> {
     ]);
     if !quick {
         all.push(cargo("package", &["package", "--allow-dirty", "--quiet"]));
+        all.push(cargo(
+            "fuzz (30 s per target)",
+            &["xtask", "fuzz", "--seconds", "30"],
+        ));
     }
     all
 }

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 mod check;
 mod ci;
+mod fuzz;
 #[path = "gen.rs"]
 mod generate;
 mod spec;
@@ -17,6 +18,7 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "check-targets" => check::run(rest),
         "ci" => ci::run(rest),
+        "fuzz" => fuzz::run(rest),
         "gen" => generate::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
@@ -42,6 +44,8 @@ tasks:
                  variadic declarations, the macOS link against libSystem
   ci [--quick]   every check: formatting, lints, the test suite with each
                  strategy, aarch64 under qemu, docs (CI=true: all required)
+  fuzz [--seconds N]
+                 every fuzz target in fuzz/ for N seconds (default 30)
   gen [--check]  write src/os/*/<arch>.rs from xtask/spec/calls.toml, or
                  (--check) fail when a committed file differs
   help           this text";
