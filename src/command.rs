@@ -923,6 +923,11 @@ impl<'a> Command<'a> {
     /// `execve` leaves them. A parent that ignores `SIGPIPE`, as Rust programs
     /// do, passes `SIGPIPE` here to give the program the default action.
     ///
+    /// Known limitation: on the backends that go through the C library (every
+    /// OS but Linux's default), signals the C library keeps for itself (32 and
+    /// 33 with glibc) cannot be reached by its `sigaction` and keep the action
+    /// they had.
+    ///
     /// # Errors
     ///
     /// None here. [`spawn`](Command::spawn) reports `signals` with the errno of

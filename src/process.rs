@@ -1,5 +1,7 @@
 //! The started child: waiting for it, decoding its status, signalling it.
 
+use core::sync::atomic::{AtomicBool, Ordering};
+
 use libc::{c_int, pid_t};
 
 use crate::Errno;
@@ -12,12 +14,15 @@ use crate::os;
 /// waited for stays a zombie until the parent exits, as with
 /// `std::process::Child`. It closes the child's pidfd, if it has one.
 ///
-/// Once a wait has returned an end ([`ExitStatus::Exited`] or
+/// Once one of its waits has returned an end ([`ExitStatus::Exited`] or
 /// [`ExitStatus::Signaled`]), the child is reaped and its pid may be given to
-/// another process: without a pidfd, do not [`kill`](Child::kill) it after
-/// that. With one, waiting and signalling go through the pidfd and can only
-/// ever reach this child: after it is reaped they fail with `ECHILD` and
-/// `ESRCH`.
+/// another process. The `Child` remembers that: its later waits fail with
+/// `ECHILD` and [`kill`](Child::kill) with `ESRCH`, without a system call
+/// that could reach the pid's new owner. A child reaped by other code (a
+/// `SIGCHLD` handler, `waitpid(-1)`), or a kill racing with the wait that
+/// reaps, is beyond what the pid can tell; a pidfd is not: with one, waiting
+/// and signalling go through it and can only ever reach this child, and
+/// once it is reaped the kernel answers `ECHILD` and `ESRCH`.
 ///
 /// Its methods make one system call each (retried on `EINTR`; on Linux 5.2
 /// and 5.3, two: see [`wait`](Child::wait)) and allocate nothing, so they
@@ -29,12 +34,18 @@ pub struct Child {
     pid: pid_t,
     /// The pidfd, which the `Child` owns, or -1.
     pidfd: c_int,
+    /// Set once a wait of this `Child` has reaped it.
+    reaped: AtomicBool,
 }
 
 impl Child {
     /// A child with the pidfd `pidfd` (-1 for none), which it then owns.
     pub(crate) const fn with_pidfd(pid: pid_t, pidfd: c_int) -> Self {
-        Self { pid, pidfd }
+        Self {
+            pid,
+            pidfd,
+            reaped: AtomicBool::new(false),
+        }
     }
 
     /// `child.pid()` — the child's process id.
@@ -65,16 +76,29 @@ impl Child {
         }
     }
 
-    /// One wait, by `wait4` options: through the pidfd when there is one.
+    /// One wait of this child, by `wait4` options: through the pidfd when
+    /// there is one; by pid otherwise, or `ECHILD` if a wait of this `Child`
+    /// reaped it already. Notes the reaping.
     fn wait_once(&self, options: c_int) -> Result<Option<ExitStatus>, Errno> {
+        let status = self.wait_by_pidfd_or_pid(options)?;
+        if let Some(ExitStatus::Exited(_) | ExitStatus::Signaled { .. }) = status {
+            self.reaped.store(true, Ordering::Release);
+        }
+        Ok(status)
+    }
+
+    fn wait_by_pidfd_or_pid(&self, options: c_int) -> Result<Option<ExitStatus>, Errno> {
         #[cfg(target_os = "linux")]
         if self.pidfd >= 0 {
             match crate::pidfd::wait(self.pidfd, options) {
                 // Linux 5.2 and 5.3 make pidfds but do not know P_PIDFD; the
-                // pid is still the child's, since only a wait reaps it.
+                // pid is still the child's until a wait reaps it.
                 Err(Errno::EINVAL) => {}
                 other => return other,
             }
+        }
+        if self.reaped.load(Ordering::Acquire) {
+            return Err(Errno::ECHILD);
         }
         wait(self.pid, options)
     }
@@ -90,8 +114,8 @@ impl Child {
     /// # Errors
     ///
     /// The errno of `wait4` (or `waitid`): `ECHILD` when the child was already
-    /// reaped (by an earlier wait, or by a `SIGCHLD` handler or disposition
-    /// that reaps children).
+    /// reaped (by an earlier wait, which the `Child` remembers, or by a
+    /// `SIGCHLD` handler or disposition that reaps children).
     ///
     /// # References
     ///
@@ -170,14 +194,14 @@ impl Child {
     /// With a pidfd, the signal goes through it (`pidfd_send_signal`, Linux
     /// 5.1), so it reaches this child or nobody: once the child is reaped,
     /// `ESRCH`, even if its pid now belongs to another process. Without one,
-    /// it is `kill` on the pid.
+    /// it is `kill` on the pid, unless a wait of this `Child` reaped it.
     ///
     /// # Errors
     ///
     /// The errno of `kill` (or `pidfd_send_signal`): `EINVAL` for a bad signal
     /// number, `ESRCH` when the child has exited and been reaped (without a
-    /// pidfd, only as long as no other process got its pid), `EPERM` when the
-    /// caller may not signal it.
+    /// pidfd, by a wait of this `Child`, or by other code as long as no other
+    /// process got its pid), `EPERM` when the caller may not signal it.
     ///
     /// # References
     ///
@@ -192,6 +216,9 @@ impl Child {
         #[cfg(target_os = "linux")]
         if self.pidfd >= 0 {
             return crate::pidfd::kill(self.pidfd, sig);
+        }
+        if self.reaped.load(Ordering::Acquire) {
+            return Err(Errno::ESRCH);
         }
         // SAFETY: kill takes no pointer.
         unsafe { os::kill(self.pid, sig) }

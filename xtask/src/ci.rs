@@ -136,6 +136,8 @@ fn checks(quick: bool) -> Vec<Check> {
             .env("FORKEXEC_TEST_STRATEGY", "vfork")
             .needs(Need::Aarch64Linux),
     );
+    all.push(cargo("check-targets", &["xtask", "check-targets"]));
+    all.push(cargo("bench --quick", &["xtask", "bench", "--quick"]));
     all.extend([
         cargo(
             "example run",

@@ -11,7 +11,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::spec::{Backend, Kind, Resolved, Ret, SPEC_PATH, Spec};
+use crate::spec::{Arg, Backend, Kind, Resolved, Ret, SPEC_PATH, SYSCALL_SYMBOL, Spec};
 
 /// The first lines of every generated file.
 pub const HEADER: &str = "// Regenerate with `cargo xtask gen` from xtask/spec/calls.toml.\n\
@@ -195,7 +195,7 @@ fn syscall_file(backend: &Backend, arch: &str, calls: &[Resolved]) -> Result<Str
         out.push('\n');
         let (nr, _) = syscall_parts(&call.call)?;
         let alias = (nr.to_lowercase() != call.name).then(|| nr.to_lowercase());
-        docs(&mut out, call, alias.as_deref(), None);
+        docs(&mut out, call, alias.as_deref(), None, None);
         let _ = writeln!(
             out,
             "#[inline]\npub unsafe fn {}({}) -> {} {{",
@@ -292,12 +292,13 @@ fn libc_file(backend: &Backend, arch: &str, calls: &[Resolved]) -> Result<String
     );
     out.push('\n');
 
+    let slots = table_slots(backend, &child);
     let mut decl_types = BTreeSet::from(["c_int".to_string()]);
-    for call in &child {
-        for arg in &call.args {
+    for slot in &slots {
+        for arg in &slot.args {
             type_idents(&arg.ty, &mut decl_types);
         }
-        type_idents(&c_ret(&call.ret), &mut decl_types);
+        type_idents(&slot.ret, &mut decl_types);
     }
     let mut top_types = decl_types.clone();
     for call in calls {
@@ -319,18 +320,17 @@ fn libc_file(backend: &Backend, arch: &str, calls: &[Resolved]) -> Result<String
         out,
         "#[link_name = \"{errno_symbol}\"]\npub(super) fn errno_location() -> *mut c_int;"
     );
-    for call in &child {
-        if let Some(why) = &call.why {
-            wrap_into(&mut out, 8, "// ", &format!("`{}`: {why}.", call.symbol));
+    for slot in &slots {
+        if let Some(why) = &slot.why {
+            wrap_into(&mut out, 8, "// ", &format!("`{}`: {why}", slot.symbol));
         }
-        let ret = c_ret(&call.ret);
         let _ = writeln!(
             out,
             "#[link_name = \"{}\"]\npub(super) fn {}({}){};",
-            call.symbol,
-            call.name,
-            c_params(call, true),
-            ret_suffix(&ret)
+            slot.symbol,
+            slot.field,
+            slot.params(true),
+            ret_suffix(&slot.ret)
         );
     }
     out.push_str("}\n}\n\n");
@@ -344,20 +344,19 @@ fn libc_file(backend: &Backend, arch: &str, calls: &[Resolved]) -> Result<String
         out,
         "errno_location: unsafe extern \"C\" fn() -> *mut c_int,"
     );
-    for call in &child {
-        let ret = c_ret(&call.ret);
+    for slot in &slots {
         let _ = writeln!(
             out,
             "{}: unsafe extern \"C\" fn({}){},",
-            call.name,
-            c_params(call, false),
-            ret_suffix(&ret)
+            slot.field,
+            slot.params(false),
+            ret_suffix(&slot.ret)
         );
     }
     out.push_str("}\n\n");
     out.push_str("static TABLE: Table = Table {\nerrno_location: sym::errno_location,\n");
-    for call in &child {
-        let _ = writeln!(out, "{0}: sym::{0},", call.name);
+    for slot in &slots {
+        let _ = writeln!(out, "{0}: sym::{0},", slot.field);
     }
     out.push_str("};\n\n");
 
@@ -376,13 +375,19 @@ fn libc_file(backend: &Backend, arch: &str, calls: &[Resolved]) -> Result<String
 
     for call in calls {
         out.push('\n');
-        let alias = (call.child && call.symbol != call.name).then_some(call.symbol.as_str());
-        docs(
-            &mut out,
-            call,
-            alias,
-            call.child.then_some(call.symbol.as_str()),
-        );
+        let alias = (call.child && call.syscall.is_none() && call.symbol != call.name)
+            .then_some(call.symbol.as_str());
+        let how = match (&call.syscall, &backend.syscall) {
+            (Some(number), Some(_)) => Some(format!(
+                "Made as system call `{number}` through the C library's `{SYSCALL_SYMBOL}`, \
+                 not by its `{}`, which can leave a forked child waiting forever (see \
+                 the declaration of `{SYSCALL_SYMBOL}` above).",
+                call.name
+            )),
+            _ => None,
+        };
+        let symbol = (call.child && how.is_none()).then_some(call.symbol.as_str());
+        docs(&mut out, call, alias, symbol, how.as_deref());
         let _ = writeln!(
             out,
             "#[inline]\npub unsafe fn {}({}) -> {} {{",
@@ -392,22 +397,52 @@ fn libc_file(backend: &Backend, arch: &str, calls: &[Resolved]) -> Result<String
         );
         let names: Vec<&str> = call.args.iter().map(|a| a.name.as_str()).collect();
         let made = if call.child {
+            let field = match call.syscall {
+                Some(_) => SYSCALL_SYMBOL,
+                None => call.name.as_str(),
+            };
             let _ = writeln!(
                 out,
                 "// SAFETY: TABLE is an initialized static; see the module's docs for\n\
                  // why the load is volatile.\n\
-                 let f = unsafe {{ core::ptr::read_volatile(&raw const TABLE.{}) }};",
-                call.name
+                 let f = unsafe {{ core::ptr::read_volatile(&raw const TABLE.{field}) }};"
             );
-            format!("unsafe {{ f({}) }}", names.join(", "))
+            match &call.syscall {
+                // The entry reads each argument as a `long`.
+                Some(number) => {
+                    let mut args = vec![format!("libc::{number}")];
+                    args.extend(names.iter().map(|n| format!("{n} as c_long")));
+                    format!("unsafe {{ f({}) }}", args.join(", "))
+                }
+                None => format!("unsafe {{ f({}) }}", names.join(", ")),
+            }
         } else {
             format!("unsafe {{ libc::{} }}", call.call)
         };
-        out.push_str("// SAFETY: the caller upholds this function's contract.\n");
+        match &call.syscall {
+            Some(number) => wrap_into(
+                &mut out,
+                4,
+                "// ",
+                &format!(
+                    "SAFETY: the caller upholds this function's contract, and `{number}` \
+                     takes these arguments, each passed as the `long` that `syscall` reads."
+                ),
+            ),
+            None => out.push_str("// SAFETY: the caller upholds this function's contract.\n"),
+        }
+        // `syscall` returns a `long`, whatever the system call's C type.
+        let value = match (&call.ret, &call.syscall) {
+            (Ret::Value(ty), Some(_)) => format!("ret as {ty}"),
+            _ => "ret".to_string(),
+        };
         let body = match (&call.ret, call.infallible) {
+            (Ret::Value(_), true) if call.syscall.is_some() => {
+                format!("let ret = {made};\n{value}")
+            }
             (Ret::Value(_), true) => made,
             (Ret::Value(_), false) => {
-                format!("let ret = {made};\nif ret == -1 {{ Err(errno()) }} else {{ Ok(ret) }}")
+                format!("let ret = {made};\nif ret == -1 {{ Err(errno()) }} else {{ Ok({value}) }}")
             }
             (Ret::Unit, _) => {
                 format!("let ret = {made};\nif ret == -1 {{ Err(errno()) }} else {{ Ok(()) }}")
@@ -437,24 +472,81 @@ fn ret_suffix(ret: &str) -> String {
     format!(" -> {ret}")
 }
 
-/// The C parameter list: named for a declaration, types only for a
-/// function pointer; `...` after the fixed ones of a variadic call.
-fn c_params(call: &Resolved, named: bool) -> String {
-    let fixed = call.variadic_after.unwrap_or(call.args.len());
-    let mut parts: Vec<String> = call.args[..fixed]
+/// One slot of the table, and the C declaration it is filled from.
+struct Slot<'a> {
+    /// The field of `Table` and the name of the declaration.
+    field: &'a str,
+    symbol: &'a str,
+    args: Vec<Arg>,
+    /// `Some(n)`: C-variadic after the first `n` arguments.
+    variadic_after: Option<usize>,
+    ret: String,
+    /// The comment above the declaration.
+    why: Option<String>,
+}
+
+impl Slot<'_> {
+    /// The C parameter list: named for a declaration, types only for a
+    /// function pointer; `...` after the fixed ones of a variadic call.
+    fn params(&self, named: bool) -> String {
+        let fixed = self.variadic_after.unwrap_or(self.args.len());
+        let mut parts: Vec<String> = self.args[..fixed]
+            .iter()
+            .map(|a| {
+                if named {
+                    format!("{}: {}", a.name, a.ty)
+                } else {
+                    a.ty.clone()
+                }
+            })
+            .collect();
+        if self.variadic_after.is_some() {
+            parts.push("...".to_string());
+        }
+        parts.join(", ")
+    }
+}
+
+/// The table's slots, sorted by field: one per child-allowed call made
+/// through its own symbol, and one for the C library's `syscall` entry
+/// when some calls are made through it.
+fn table_slots<'a>(backend: &'a Backend, child: &[&'a Resolved]) -> Vec<Slot<'a>> {
+    let mut slots: Vec<Slot<'a>> = child
         .iter()
-        .map(|a| {
-            if named {
-                format!("{}: {}", a.name, a.ty)
-            } else {
-                a.ty.clone()
-            }
+        .filter(|call| call.syscall.is_none())
+        .map(|call| Slot {
+            field: &call.name,
+            symbol: &call.symbol,
+            args: call.args.clone(),
+            variadic_after: call.variadic_after,
+            ret: c_ret(&call.ret),
+            why: call.why.as_ref().map(|why| format!("{why}.")),
         })
         .collect();
-    if call.variadic_after.is_some() {
-        parts.push("...".to_string());
+    let through: Vec<String> = child
+        .iter()
+        .filter(|call| call.syscall.is_some())
+        .map(|call| format!("`{}`", call.name))
+        .collect();
+    if let (false, Some(entry)) = (through.is_empty(), &backend.syscall) {
+        slots.push(Slot {
+            field: SYSCALL_SYMBOL,
+            symbol: SYSCALL_SYMBOL,
+            args: vec![Arg {
+                name: "number".to_string(),
+                ty: "c_long".to_string(),
+            }],
+            variadic_after: Some(1),
+            ret: "c_long".to_string(),
+            why: Some(format!(
+                "makes {} by number. {}.",
+                through.join(", "),
+                entry.why
+            )),
+        });
     }
-    parts.join(", ")
+    slots.sort_by(|a, b| a.field.cmp(b.field));
+    slots
 }
 
 // --- shared by both kinds --------------------------------------------------
@@ -479,8 +571,15 @@ fn rust_ret(call: &Resolved) -> String {
 }
 
 /// The doc comment of a wrapper: call shape, purpose, where it may be
-/// called, the symbol it binds, and its safety section.
-fn docs(out: &mut String, call: &Resolved, alias: Option<&str>, symbol: Option<&str>) {
+/// called, the symbol it binds (or `how`, a sentence on how it is made),
+/// and its safety section.
+fn docs(
+    out: &mut String,
+    call: &Resolved,
+    alias: Option<&str>,
+    symbol: Option<&str>,
+    how: Option<&str>,
+) {
     let names: Vec<&str> = call.args.iter().map(|a| a.name.as_str()).collect();
     let shape = format!("`{}({})` — {}.", call.name, names.join(", "), call.doc);
     wrap_into(out, 0, "/// ", &shape);
@@ -500,6 +599,9 @@ fn docs(out: &mut String, call: &Resolved, alias: Option<&str>, symbol: Option<&
         }
     } else if let Some(why) = &call.why {
         let _ = write!(where_, " {}{}.", why[..1].to_uppercase(), &why[1..]);
+    }
+    if let Some(how) = how {
+        let _ = write!(where_, " {how}");
     }
     wrap_into(out, 0, "/// ", &where_);
     out.push_str("///\n/// # Safety\n///\n");

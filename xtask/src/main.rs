@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+mod bench;
 mod check;
 mod ci;
 mod fuzz;
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let result = match task.as_str() {
+        "bench" => bench::run(rest),
         "check-targets" => check::run(rest),
         "ci" => ci::run(rest),
         "fuzz" => fuzz::run(rest),
@@ -38,6 +40,9 @@ fn main() -> ExitCode {
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
+  bench [--quick] [--out DIR]
+                 spawn latency against the spawner's RSS, every method side by
+                 side; writes docs/bench (--quick: a short run, to target/)
   check-targets [TARGET...]
                  build, lint and audit the crate for every OS and arch:
                  check, clippy, the spawn path's imports and relocations,

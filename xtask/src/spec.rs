@@ -26,6 +26,11 @@ pub const BACKENDS: [&str; 6] = [
 /// The architectures a backend may have files for.
 pub const ARCHS: [&str; 2] = ["aarch64", "x86_64"];
 
+/// The C library's entry that makes a system call by number,
+/// `long syscall(long number, ...)` (`syscall(2)`): the symbol a call with
+/// a `syscall` binding reaches.
+pub const SYSCALL_SYMBOL: &str = "syscall";
+
 /// The whole spec.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,6 +63,18 @@ pub struct Backend {
     pub library: Option<String>,
     #[serde(default)]
     pub errno: Option<String>,
+    /// (libc) Present when some child calls are made through the C
+    /// library's `syscall` entry; says why.
+    #[serde(default)]
+    pub syscall: Option<SyscallEntry>,
+}
+
+/// A libc backend's use of the C library's `syscall` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyscallEntry {
+    /// Why the calls that name it do not go through their own wrappers.
+    pub why: String,
 }
 
 /// One entry point, as written in the spec.
@@ -94,6 +111,8 @@ pub struct Call {
 pub struct Binding {
     #[serde(default)]
     pub symbol: Option<String>,
+    #[serde(default)]
+    pub syscall: Option<String>,
     #[serde(default)]
     pub call: Option<String>,
     #[serde(default)]
@@ -159,8 +178,12 @@ pub struct Resolved {
     /// `Some(n)`: C-variadic after the first `n` arguments.
     pub variadic_after: Option<usize>,
     pub child: bool,
-    /// The C symbol (libc backends).
+    /// The C symbol (libc backends): [`SYSCALL_SYMBOL`] when the call is
+    /// made through it.
     pub symbol: String,
+    /// (libc, child) The `libc` crate's `SYS_*` constant when the call is
+    /// made by number through the C library's `syscall` entry.
+    pub syscall: Option<String>,
     /// The `libc` crate call (libc, parent only) or the system call
     /// (syscall backend).
     pub call: String,
@@ -174,7 +197,12 @@ impl Spec {
         let path = root.join(SPEC_PATH);
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let spec: Spec = toml::from_str(&text).map_err(|e| format!("{SPEC_PATH}: {e}"))?;
+        Spec::parse(&text)
+    }
+
+    /// Reads and checks a spec from its text.
+    pub fn parse(text: &str) -> Result<Spec, String> {
+        let spec: Spec = toml::from_str(text).map_err(|e| format!("{SPEC_PATH}: {e}"))?;
         spec.validate()?;
         Ok(spec)
     }
@@ -202,13 +230,28 @@ impl Spec {
             if backend.kind == Kind::Libc && backend.errno.is_none() {
                 return Err(format!("{SPEC_PATH}: libc backend `{name}` needs `errno`"));
             }
+            if backend.kind != Kind::Libc && backend.syscall.is_some() {
+                return Err(format!(
+                    "{SPEC_PATH}: backend `{name}`: `syscall` is for libc backends"
+                ));
+            }
         }
-        for call in &self.call {
-            for (name, backend) in &self.backend {
-                for arch in &backend.archs {
-                    if let Some(resolved) = self.resolve(call, name, arch)? {
-                        check_resolved(&resolved, backend.kind, name)?;
-                    }
+        for (name, backend) in &self.backend {
+            for arch in &backend.archs {
+                let calls = self.calls_of(name, arch)?;
+                for call in &calls {
+                    check_resolved(call, backend, name)?;
+                }
+                let through_syscall = calls.iter().any(|c| c.syscall.is_some());
+                if backend.syscall.is_some() && !through_syscall {
+                    return Err(format!(
+                        "{SPEC_PATH}: backend `{name}` gives `syscall`, but no call on {arch} is made through it"
+                    ));
+                }
+                if through_syscall && calls.iter().any(|c| c.name == SYSCALL_SYMBOL) {
+                    return Err(format!(
+                        "{SPEC_PATH}: backend `{name}`: a call named `{SYSCALL_SYMBOL}` would clash with the entry other calls are made through"
+                    ));
                 }
             }
         }
@@ -263,6 +306,14 @@ impl Spec {
             .map(|a| a.name.as_str())
             .collect::<Vec<_>>()
             .join(", ");
+        let symbol = pick(|b| b.symbol.clone());
+        let syscall = pick(|b| b.syscall.clone());
+        if syscall.is_some() && symbol.is_some() {
+            return Err(format!(
+                "{SPEC_PATH}: `{}` on `{backend}`: give `symbol` or `syscall`, not both",
+                call.name
+            ));
+        }
         let default_call = match kind {
             Kind::Syscall => format!("{}({arg_names})", call.name.to_uppercase()),
             Kind::Libc => format!("{}({arg_names})", call.name),
@@ -276,7 +327,11 @@ impl Spec {
             infallible: call.infallible,
             variadic_after,
             child: call.child,
-            symbol: pick(|b| b.symbol.clone()).unwrap_or_else(|| call.name.clone()),
+            symbol: match &syscall {
+                Some(_) => SYSCALL_SYMBOL.to_string(),
+                None => symbol.unwrap_or_else(|| call.name.clone()),
+            },
+            syscall,
             call: pick(|b| b.call.clone()).unwrap_or(default_call),
             why: pick(|b| b.why.clone()),
             guard: arch_binding
@@ -299,6 +354,14 @@ impl Spec {
     /// The generated file of `backend` on `arch`, relative to the root.
     pub fn file_of(&self, backend: &str, arch: &str) -> PathBuf {
         Path::new(&self.backend[backend].dir).join(format!("{arch}.rs"))
+    }
+}
+
+impl Resolved {
+    /// Whether the C function this call reaches is C-variadic: declared
+    /// with `...` in the spec, or the `syscall` entry.
+    pub fn c_variadic(&self) -> bool {
+        self.variadic_after.is_some() || self.syscall.is_some()
     }
 }
 
@@ -335,7 +398,8 @@ fn parse_arg(text: &str) -> Result<Arg, String> {
     })
 }
 
-fn check_resolved(call: &Resolved, kind: Kind, backend: &str) -> Result<(), String> {
+fn check_resolved(call: &Resolved, info: &Backend, backend: &str) -> Result<(), String> {
+    let kind = info.kind;
     let at = format!("{SPEC_PATH}: `{}` on `{backend}`", call.name);
     if call.doc.trim().is_empty() || call.safety.trim().is_empty() {
         return Err(format!("{at}: needs a doc line and safety text"));
@@ -355,8 +419,47 @@ fn check_resolved(call: &Resolved, kind: Kind, backend: &str) -> Result<(), Stri
     }
     if kind == Kind::Libc && call.child && call.call != default_libc_call(call) {
         return Err(format!(
-            "{at}: a child-allowed call goes through the table: give `symbol`, not `call`"
+            "{at}: a child-allowed call goes through the table: give `symbol` or `syscall`, not `call`"
         ));
+    }
+    if let Some(number) = &call.syscall {
+        check_syscall(call, number, info).map_err(|e| format!("{at}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The rules of a call made through the C library's `syscall` entry.
+fn check_syscall(call: &Resolved, number: &str, info: &Backend) -> Result<(), String> {
+    if info.kind != Kind::Libc {
+        return Err("`syscall` is for libc backends; a raw backend gives `call`".into());
+    }
+    if info.syscall.is_none() {
+        return Err("`syscall` needs the backend's `syscall = { why = ... }`".into());
+    }
+    if !call.child {
+        return Err("`syscall` is for child-allowed calls; a parent-only one gives `call`".into());
+    }
+    let name_ok = number.strip_prefix("SYS_").is_some_and(|rest| {
+        !rest.is_empty()
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    });
+    if !name_ok {
+        return Err(format!(
+            "`syscall = \"{number}\"` is not a `libc` crate `SYS_*` constant name"
+        ));
+    }
+    if call.variadic_after.is_some() {
+        return Err(
+            "a call made through `syscall` passes every argument through `...`: drop `variadic_after`"
+                .into(),
+        );
+    }
+    if call.ret == Ret::Never {
+        return Err(
+            "`syscall` returns: a call that never returns cannot be made through it".into(),
+        );
     }
     Ok(())
 }
@@ -441,6 +544,140 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The set-id calls of the C library change every thread's ids and wait
+    /// for threads that a forked child does not have: on Linux's libc
+    /// flavour the child makes them through the `syscall` entry, declared
+    /// C-variadic, and never binds the wrappers themselves.
+    #[test]
+    fn linux_libc_makes_the_set_id_calls_through_syscall() {
+        const SET_ID: [(&str, &str); 3] = [
+            ("setgid", "SYS_setgid"),
+            ("setgroups", "SYS_setgroups"),
+            ("setuid", "SYS_setuid"),
+        ];
+        let spec = spec();
+        for arch in &spec.backend["linux_libc"].archs {
+            let calls = spec.calls_of("linux_libc", arch).unwrap();
+            for (name, number) in SET_ID {
+                let call = calls.iter().find(|c| c.name == name).unwrap();
+                assert_eq!(call.syscall.as_deref(), Some(number), "{arch}: {name}");
+                assert_eq!(call.symbol, SYSCALL_SYMBOL, "{arch}: {name}");
+                assert!(call.child && call.c_variadic(), "{arch}: {name}");
+            }
+            for call in calls.iter().filter(|c| c.child) {
+                assert!(
+                    !SET_ID.iter().any(|(name, _)| call.symbol == *name),
+                    "{arch}: `{}` binds `{}`",
+                    call.name,
+                    call.symbol
+                );
+            }
+        }
+    }
+
+    /// The generated file declares the `syscall` entry once, C-variadic,
+    /// with the reason above it, fills one table slot from it, and passes
+    /// the number and each argument as a `long`.
+    #[test]
+    fn the_syscall_entry_is_one_variadic_table_slot() {
+        let spec = spec();
+        let files = crate::generate::generate(&spec).unwrap();
+        for arch in &spec.backend["linux_libc"].archs {
+            let path = spec.file_of("linux_libc", arch);
+            let text = &files.iter().find(|(p, _)| *p == path).unwrap().1;
+            let once = |needle: &str| {
+                assert_eq!(
+                    text.matches(needle).count(),
+                    1,
+                    "{}: {needle}",
+                    path.display()
+                );
+            };
+            once(
+                "#[link_name = \"syscall\"]\n        pub(super) fn syscall(number: c_long, ...) -> c_long;",
+            );
+            once("    syscall: unsafe extern \"C\" fn(c_long, ...) -> c_long,");
+            once("    syscall: sym::syscall,");
+            once("// `syscall`: makes `setgid`, `setgroups`, `setuid` by number. glibc's");
+            once("f(libc::SYS_setuid, uid as c_long)");
+            once("f(libc::SYS_setgroups, size as c_long, list as c_long)");
+            assert!(
+                !text.contains("link_name = \"setuid\""),
+                "{}",
+                path.display()
+            );
+        }
+    }
+
+    /// A `syscall` binding is refused where it cannot work.
+    #[test]
+    fn a_misplaced_syscall_binding_is_refused() {
+        let text =
+            std::fs::read_to_string(crate::generate::workspace_root().join(SPEC_PATH)).unwrap();
+        let replaced = |text: &str, old: &str, new: &str| {
+            assert_eq!(
+                text.matches(old).count(),
+                1,
+                "`{old}`: the case needs updating"
+            );
+            text.replacen(old, new, 1)
+        };
+        let broken = |old: &str, new: &str| Spec::parse(&replaced(&text, old, new)).unwrap_err();
+        let setuid = "linux_libc = { syscall = \"SYS_setuid\"";
+        let cases = [
+            (
+                broken(
+                    setuid,
+                    "linux_libc = { symbol = \"setuid\", syscall = \"SYS_setuid\"",
+                ),
+                "not both",
+            ),
+            (
+                broken(setuid, "linux_libc = { syscall = \"setuid\""),
+                "`SYS_*` constant",
+            ),
+            (
+                broken(
+                    setuid,
+                    "linux_libc = { variadic_after = 1, args = [\"uid: uid_t\", \"x: c_int\"], syscall = \"SYS_setuid\"",
+                ),
+                "drop `variadic_after`",
+            ),
+            (
+                broken(
+                    "args = [\"pid: pid_t\", \"sig: c_int\"]\nret = \"()\"\nchild = false\nlinux = {}\nlinux_libc = {}",
+                    "args = [\"pid: pid_t\", \"sig: c_int\"]\nret = \"()\"\nchild = false\nlinux = {}\nlinux_libc = { syscall = \"SYS_kill\" }",
+                ),
+                "is for child-allowed calls",
+            ),
+            (
+                broken(
+                    "macos = { args = [\"size: c_int\", \"list: *const gid_t\"] }",
+                    "macos = { args = [\"size: c_int\", \"list: *const gid_t\"], syscall = \"SYS_setgroups\" }",
+                ),
+                "backend's `syscall",
+            ),
+            (
+                broken(
+                    "[backend.linux]\nkind = \"syscall\"\n",
+                    "[backend.linux]\nkind = \"syscall\"\nsyscall = { why = \"no\" }\n",
+                ),
+                "is for libc backends",
+            ),
+        ];
+        for (error, wanted) in cases {
+            eprintln!("{error}");
+            assert!(error.contains(wanted), "{error}");
+        }
+        let mut unused = text.clone();
+        for name in ["setgid", "setgroups", "setuid"] {
+            let old = format!("syscall = \"SYS_{name}\"");
+            unused = replaced(&unused, &old, &format!("symbol = \"{name}\""));
+        }
+        let error = Spec::parse(&unused).unwrap_err();
+        assert!(error.contains("no call on"), "{error}");
     }
 
     /// Two runs of the generator give the same text.

@@ -423,7 +423,8 @@ pub unsafe fn rt_sigprocmask(how: c_int, set: *const u64, oldset: *mut u64) -> R
     check(unsafe { sc::syscall!(RT_SIGPROCMASK, how, set, oldset, 8) }).map(drop)
 }
 
-/// `setgid(gid)` — sets the group ids.
+/// `setgid(gid)` — sets the calling thread's group ids; the process's when it
+/// has no other thread.
 ///
 /// Allowed between fork and exec.
 ///
@@ -436,7 +437,8 @@ pub unsafe fn setgid(gid: gid_t) -> Result<(), Errno> {
     check(unsafe { sc::syscall!(SETGID, gid) }).map(drop)
 }
 
-/// `setgroups(size, list)` — sets the supplementary groups.
+/// `setgroups(size, list)` — sets the calling thread's supplementary groups;
+/// the process's when it has no other thread.
 ///
 /// Allowed between fork and exec.
 ///
@@ -476,7 +478,8 @@ pub unsafe fn setsid() -> Result<pid_t, Errno> {
     check(unsafe { sc::syscall!(SETSID) }).map(|r| r as pid_t)
 }
 
-/// `setuid(uid)` — sets the user ids.
+/// `setuid(uid)` — sets the calling thread's user ids; the process's when it
+/// has no other thread.
 ///
 /// Allowed between fork and exec.
 ///

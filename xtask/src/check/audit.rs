@@ -112,7 +112,7 @@ pub fn outside_spec(backend: &str, arch: &str) -> Vec<(&'static str, &'static st
 pub struct Expect {
     pub backend: String,
     pub arch: String,
-    /// Child-allowed C symbols, each with the call it binds.
+    /// Child-allowed C symbols, each with the calls that reach it.
     pub child: BTreeMap<String, String>,
     /// Parent-only C functions (the `libc` crate's), each with its call.
     pub parent: BTreeMap<String, String>,
@@ -144,10 +144,18 @@ impl Expect {
         }
         for call in spec.calls_of(backend, arch)? {
             if call.child {
-                expect.child.insert(call.symbol.clone(), call.name.clone());
+                // Several calls may reach one symbol (the `syscall` entry).
+                expect
+                    .child
+                    .entry(call.symbol.clone())
+                    .and_modify(|names| {
+                        names.push_str(", ");
+                        names.push_str(&call.name);
+                    })
+                    .or_insert_with(|| call.name.clone());
                 expect
                     .variadic
-                    .insert(call.symbol.clone(), call.variadic_after.is_some());
+                    .insert(call.symbol.clone(), call.c_variadic());
             } else {
                 let function = call.call.split('(').next().unwrap_or_default().trim();
                 expect
@@ -768,6 +776,37 @@ mod tests {
             problems
                 .iter()
                 .any(|p| p.contains("does not declare `__fork`")),
+            "{problems:?}"
+        );
+    }
+
+    /// Calls made through the C library's `syscall` entry make it one
+    /// child-allowed symbol, expected to be declared C-variadic, and leave
+    /// their own wrappers out of what the spawn path may import.
+    #[test]
+    fn calls_through_syscall_expect_one_variadic_symbol() {
+        let spec = Spec::load(&crate::generate::workspace_root()).unwrap();
+        for arch in ["aarch64", "x86_64"] {
+            let e = Expect::from_spec(&spec, "linux_libc", arch).unwrap();
+            assert_eq!(e.child["syscall"], "setgid, setgroups, setuid", "{arch}");
+            assert!(e.variadic["syscall"], "{arch}");
+            for wrapper in ["setgid", "setgroups", "setuid"] {
+                assert!(!e.child.contains_key(wrapper), "{arch}: {wrapper}");
+                assert!(!e.is_parent(wrapper), "{arch}: {wrapper}");
+            }
+        }
+        let only = Expect {
+            variadic: BTreeMap::from([("syscall".to_string(), true)]),
+            ..Expect::default()
+        };
+        let right = "declare i64 @syscall(i64, ...)\n";
+        assert!(audit_ir(right, &only).problems.is_empty());
+        let fixed = "declare i64 @syscall(i64, i32)\n";
+        let problems = audit_ir(fixed, &only).problems;
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("`syscall` is C-variadic")),
             "{problems:?}"
         );
     }

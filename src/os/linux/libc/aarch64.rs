@@ -20,9 +20,7 @@ use libc::{
 
 /// The C declarations, named only by `TABLE`'s initializer.
 mod sym {
-    use libc::{
-        c_char, c_int, c_long, c_uint, c_ulong, c_void, gid_t, pid_t, sigset_t, ssize_t, uid_t,
-    };
+    use libc::{c_char, c_int, c_long, c_uint, c_ulong, c_void, pid_t, sigset_t, ssize_t};
 
     unsafe extern "C" {
         #[link_name = "__errno_location"]
@@ -55,16 +53,10 @@ mod sym {
         pub(super) fn ioctl(fd: c_int, request: c_ulong, ...) -> c_int;
         #[link_name = "ptrace"]
         pub(super) fn ptrace(request: c_uint, ...) -> c_long;
-        #[link_name = "setgid"]
-        pub(super) fn setgid(gid: gid_t) -> c_int;
-        #[link_name = "setgroups"]
-        pub(super) fn setgroups(size: usize, list: *const gid_t) -> c_int;
         #[link_name = "setpgid"]
         pub(super) fn setpgid(pid: pid_t, pgid: pid_t) -> c_int;
         #[link_name = "setsid"]
         pub(super) fn setsid() -> pid_t;
-        #[link_name = "setuid"]
-        pub(super) fn setuid(uid: uid_t) -> c_int;
         #[link_name = "sigaction"]
         pub(super) fn sigaction(
             signum: c_int,
@@ -74,6 +66,19 @@ mod sym {
         #[link_name = "sigprocmask"]
         pub(super) fn sigprocmask(how: c_int, set: *const sigset_t, oldset: *mut sigset_t)
         -> c_int;
+        // `syscall`: makes `setgid`, `setgroups`, `setuid` by number. glibc's
+        // `setuid`, `setgid` and `setgroups` change the ids of every thread on
+        // glibc's list of threads, under a lock that creating and ending a
+        // thread take, and first wait for each listed thread that is still
+        // being created. After `_Fork` the child has one thread but the
+        // parent's list: a thread the parent was creating at the fork never
+        // comes to be in the child, and a lock a parent thread held then is
+        // never released, so the child can wait forever. musl's versions take a
+        // lock that a parent thread may have held at the fork. The system call
+        // itself changes the calling thread alone, which in the child is the
+        // whole process.
+        #[link_name = "syscall"]
+        pub(super) fn syscall(number: c_long, ...) -> c_long;
         #[link_name = "write"]
         pub(super) fn write(fd: c_int, buf: *const c_void, count: usize) -> ssize_t;
     }
@@ -95,13 +100,11 @@ struct Table {
     getpid: unsafe extern "C" fn() -> pid_t,
     ioctl: unsafe extern "C" fn(c_int, c_ulong, ...) -> c_int,
     ptrace: unsafe extern "C" fn(c_uint, ...) -> c_long,
-    setgid: unsafe extern "C" fn(gid_t) -> c_int,
-    setgroups: unsafe extern "C" fn(usize, *const gid_t) -> c_int,
     setpgid: unsafe extern "C" fn(pid_t, pid_t) -> c_int,
     setsid: unsafe extern "C" fn() -> pid_t,
-    setuid: unsafe extern "C" fn(uid_t) -> c_int,
     sigaction: unsafe extern "C" fn(c_int, *const libc::sigaction, *mut libc::sigaction) -> c_int,
     sigprocmask: unsafe extern "C" fn(c_int, *const sigset_t, *mut sigset_t) -> c_int,
+    syscall: unsafe extern "C" fn(c_long, ...) -> c_long,
     write: unsafe extern "C" fn(c_int, *const c_void, usize) -> ssize_t,
 }
 
@@ -119,13 +122,11 @@ static TABLE: Table = Table {
     getpid: sym::getpid,
     ioctl: sym::ioctl,
     ptrace: sym::ptrace,
-    setgid: sym::setgid,
-    setgroups: sym::setgroups,
     setpgid: sym::setpgid,
     setsid: sym::setsid,
-    setuid: sym::setuid,
     sigaction: sym::sigaction,
     sigprocmask: sym::sigprocmask,
+    syscall: sym::syscall,
     write: sym::write,
 };
 
@@ -512,9 +513,12 @@ pub unsafe fn read(fd: c_int, buf: *mut c_void, count: usize) -> Result<usize, E
     }
 }
 
-/// `setgid(gid)` — sets the group ids.
+/// `setgid(gid)` — sets the calling thread's group ids; the process's when it
+/// has no other thread.
 ///
-/// Allowed between fork and exec.
+/// Allowed between fork and exec. Made as system call `SYS_setgid` through the
+/// C library's `syscall`, not by its `setgid`, which can leave a forked child
+/// waiting forever (see the declaration of `syscall` above).
 ///
 /// # Safety
 ///
@@ -523,15 +527,19 @@ pub unsafe fn read(fd: c_int, buf: *mut c_void, count: usize) -> Result<usize, E
 pub unsafe fn setgid(gid: gid_t) -> Result<(), Errno> {
     // SAFETY: TABLE is an initialized static; see the module's docs for
     // why the load is volatile.
-    let f = unsafe { core::ptr::read_volatile(&raw const TABLE.setgid) };
-    // SAFETY: the caller upholds this function's contract.
-    let ret = unsafe { f(gid) };
+    let f = unsafe { core::ptr::read_volatile(&raw const TABLE.syscall) };
+    // SAFETY: the caller upholds this function's contract, and `SYS_setgid`
+    // takes these arguments, each passed as the `long` that `syscall` reads.
+    let ret = unsafe { f(libc::SYS_setgid, gid as c_long) };
     if ret == -1 { Err(errno()) } else { Ok(()) }
 }
 
-/// `setgroups(size, list)` — sets the supplementary groups.
+/// `setgroups(size, list)` — sets the calling thread's supplementary groups;
+/// the process's when it has no other thread.
 ///
-/// Allowed between fork and exec.
+/// Allowed between fork and exec. Made as system call `SYS_setgroups` through
+/// the C library's `syscall`, not by its `setgroups`, which can leave a forked
+/// child waiting forever (see the declaration of `syscall` above).
 ///
 /// # Safety
 ///
@@ -540,9 +548,10 @@ pub unsafe fn setgid(gid: gid_t) -> Result<(), Errno> {
 pub unsafe fn setgroups(size: usize, list: *const gid_t) -> Result<(), Errno> {
     // SAFETY: TABLE is an initialized static; see the module's docs for
     // why the load is volatile.
-    let f = unsafe { core::ptr::read_volatile(&raw const TABLE.setgroups) };
-    // SAFETY: the caller upholds this function's contract.
-    let ret = unsafe { f(size, list) };
+    let f = unsafe { core::ptr::read_volatile(&raw const TABLE.syscall) };
+    // SAFETY: the caller upholds this function's contract, and `SYS_setgroups`
+    // takes these arguments, each passed as the `long` that `syscall` reads.
+    let ret = unsafe { f(libc::SYS_setgroups, size as c_long, list as c_long) };
     if ret == -1 { Err(errno()) } else { Ok(()) }
 }
 
@@ -581,9 +590,12 @@ pub unsafe fn setsid() -> Result<pid_t, Errno> {
     if ret == -1 { Err(errno()) } else { Ok(ret) }
 }
 
-/// `setuid(uid)` — sets the user ids.
+/// `setuid(uid)` — sets the calling thread's user ids; the process's when it
+/// has no other thread.
 ///
-/// Allowed between fork and exec.
+/// Allowed between fork and exec. Made as system call `SYS_setuid` through the
+/// C library's `syscall`, not by its `setuid`, which can leave a forked child
+/// waiting forever (see the declaration of `syscall` above).
 ///
 /// # Safety
 ///
@@ -592,9 +604,10 @@ pub unsafe fn setsid() -> Result<pid_t, Errno> {
 pub unsafe fn setuid(uid: uid_t) -> Result<(), Errno> {
     // SAFETY: TABLE is an initialized static; see the module's docs for
     // why the load is volatile.
-    let f = unsafe { core::ptr::read_volatile(&raw const TABLE.setuid) };
-    // SAFETY: the caller upholds this function's contract.
-    let ret = unsafe { f(uid) };
+    let f = unsafe { core::ptr::read_volatile(&raw const TABLE.syscall) };
+    // SAFETY: the caller upholds this function's contract, and `SYS_setuid`
+    // takes these arguments, each passed as the `long` that `syscall` reads.
+    let ret = unsafe { f(libc::SYS_setuid, uid as c_long) };
     if ret == -1 { Err(errno()) } else { Ok(()) }
 }
 
