@@ -208,13 +208,14 @@ fn after_the_wait_kill_is_esrch_and_wait_is_echild() {
     assert_eq!(child.wait_stopped(), Err(Errno::ECHILD));
 }
 
-/// After the child is reaped, its pid is given to another process (by
-/// setting `/proc/sys/kernel/ns_last_pid` to the pid before it): a kill or
-/// a wait on the pid would reach the newcomer; through the pidfd they get
-/// `ESRCH` and `ECHILD` and leave it alone.
+/// A child reaped by other code than its `Child` (a `SIGCHLD` handler,
+/// `waitpid(-1)`), whose pid is then given to another process (by setting
+/// `/proc/sys/kernel/ns_last_pid` to the pid before it): a kill or a wait on
+/// the pid would reach the newcomer, and the `Child` cannot know better;
+/// through the pidfd they get `ESRCH` and `ECHILD` and leave it alone.
 #[test]
-fn kill_after_reap_does_not_reach_the_next_owner_of_the_pid() {
-    const TEST: &str = "kill_after_reap_does_not_reach_the_next_owner_of_the_pid";
+fn after_a_reap_by_other_code_the_next_owner_of_the_pid_is_left_alone() {
+    const TEST: &str = "after_a_reap_by_other_code_the_next_owner_of_the_pid_is_left_alone";
     let _serial = exclusive();
     if !common::require_root(TEST) {
         return;
@@ -223,7 +224,11 @@ fn kill_after_reap_does_not_reach_the_next_owner_of_the_pid() {
 
     let child = spawn_with_pidfd(&Command::new(c"/bin/true")).expect("spawn true");
     let pid = child.pid();
-    assert_eq!(child.wait(), Ok(ExitStatus::Exited(0)));
+    let mut status = 0;
+    // SAFETY: `pid` is our child; `status` is a live c_int. This is the
+    // reap the `Child` does not see.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert_eq!(ExitStatus::from_raw(status), ExitStatus::Exited(0));
 
     // Other processes of the machine may take the pid first: try a few
     // times.
