@@ -157,7 +157,8 @@ pub enum Step {
     Path = 2,
     /// Making the status channel.
     Pipe = 3,
-    /// The fork itself.
+    /// The fork itself, and on Linux the child's pidfd when the command
+    /// asks for one ([`Command::pidfd`](crate::Command::pidfd)).
     Fork = 4,
     /// `setsid()` in the child.
     Setsid = 5,

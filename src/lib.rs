@@ -121,6 +121,8 @@ mod fdmap;
 mod fork_lock;
 mod os;
 mod path;
+#[cfg(target_os = "linux")]
+mod pidfd;
 mod process;
 mod spawn;
 #[cfg(feature = "std")]

@@ -7,47 +7,45 @@ use libc::{c_int, pid_t};
 use crate::Errno;
 use crate::os;
 
-/// `Child` — a started child process, identified by its pid.
+/// `Child` — a started child process, identified by its pid, and on Linux
+/// by its pidfd when the command asked for one ([`Command::pidfd`]).
 ///
 /// Dropping a `Child` neither waits for it nor kills it: a child that is never
 /// waited for stays a zombie until the parent exits, as with
-/// `std::process::Child`.
+/// `std::process::Child`. It closes the child's pidfd, if it has one.
 ///
 /// Once one of its waits has returned an end ([`ExitStatus::Exited`] or
 /// [`ExitStatus::Signaled`]), the child is reaped and its pid may be given to
 /// another process. The `Child` remembers that: its later waits fail with
 /// `ECHILD` and [`kill`](Child::kill) with `ESRCH`, without a system call
 /// that could reach the pid's new owner. A child reaped by other code (a
-/// `SIGCHLD` handler, `waitpid(-1)`) is beyond what a `Child` can know.
+/// `SIGCHLD` handler, `waitpid(-1)`), or a kill racing with the wait that
+/// reaps, is beyond what the pid can tell; a pidfd is not: with one, waiting
+/// and signalling go through it and can only ever reach this child, and
+/// once it is reaped the kernel answers `ECHILD` and `ESRCH`.
 ///
-/// Its methods make one system call each (retried on `EINTR`) and allocate
-/// nothing, so they may be called from a signal handler.
+/// Its methods make one system call each (retried on `EINTR`; on Linux 5.2
+/// and 5.3, two: see [`wait`](Child::wait)) and allocate nothing, so they
+/// may be called from a signal handler.
+///
+/// [`Command::pidfd`]: crate::Command::pidfd
 #[derive(Debug)]
 pub struct Child {
     pid: pid_t,
+    /// The pidfd, which the `Child` owns, or -1.
+    pidfd: c_int,
     /// Set once a wait of this `Child` has reaped it.
     reaped: AtomicBool,
 }
 
 impl Child {
-    pub(crate) const fn from_pid(pid: pid_t) -> Self {
+    /// A child with the pidfd `pidfd` (-1 for none), which it then owns.
+    pub(crate) const fn with_pidfd(pid: pid_t, pidfd: c_int) -> Self {
         Self {
             pid,
+            pidfd,
             reaped: AtomicBool::new(false),
         }
-    }
-
-    /// One `wait4` of this child, or `ECHILD` if it was reaped already;
-    /// notes the reaping.
-    fn wait_once(&self, options: c_int) -> Result<Option<ExitStatus>, Errno> {
-        if self.reaped.load(Ordering::Acquire) {
-            return Err(Errno::ECHILD);
-        }
-        let status = wait(self.pid, options)?;
-        if let Some(ExitStatus::Exited(_) | ExitStatus::Signaled { .. }) = status {
-            self.reaped.store(true, Ordering::Release);
-        }
-        Ok(status)
     }
 
     /// `child.pid()` — the child's process id.
@@ -55,21 +53,75 @@ impl Child {
         self.pid
     }
 
+    /// `child.pidfd()` — the child's pidfd (Linux), a close-on-exec
+    /// descriptor that refers to the child process itself; `None` unless the
+    /// command asked for one with [`Command::pidfd`].
+    ///
+    /// The `Child` owns it and closes it when dropped; the caller may poll
+    /// it (readable once the child has ended) or pass it to other pidfd
+    /// calls, but must not close it. With the `std` feature,
+    /// `child.as_pidfd()` lends it as a `BorrowedFd`.
+    ///
+    /// # References
+    ///
+    /// - [Linux `pidfd_open(2)`](https://man7.org/linux/man-pages/man2/pidfd_open.2.html)
+    /// - [Linux `clone(2)`, `CLONE_PIDFD`](https://man7.org/linux/man-pages/man2/clone.2.html)
+    ///
+    /// [`Command::pidfd`]: crate::Command::pidfd
+    pub const fn pidfd(&self) -> Option<c_int> {
+        if self.pidfd >= 0 {
+            Some(self.pidfd)
+        } else {
+            None
+        }
+    }
+
+    /// One wait of this child, by `wait4` options: through the pidfd when
+    /// there is one; by pid otherwise, or `ECHILD` if a wait of this `Child`
+    /// reaped it already. Notes the reaping.
+    fn wait_once(&self, options: c_int) -> Result<Option<ExitStatus>, Errno> {
+        let status = self.wait_by_pidfd_or_pid(options)?;
+        if let Some(ExitStatus::Exited(_) | ExitStatus::Signaled { .. }) = status {
+            self.reaped.store(true, Ordering::Release);
+        }
+        Ok(status)
+    }
+
+    fn wait_by_pidfd_or_pid(&self, options: c_int) -> Result<Option<ExitStatus>, Errno> {
+        #[cfg(target_os = "linux")]
+        if self.pidfd >= 0 {
+            match crate::pidfd::wait(self.pidfd, options) {
+                // Linux 5.2 and 5.3 make pidfds but do not know P_PIDFD; the
+                // pid is still the child's until a wait reaps it.
+                Err(Errno::EINVAL) => {}
+                other => return other,
+            }
+        }
+        if self.reaped.load(Ordering::Acquire) {
+            return Err(Errno::ECHILD);
+        }
+        wait(self.pid, options)
+    }
+
     /// `child.wait()` — waits until the child exits, is killed, or stops under
     /// `ptrace`, and decodes the result.
     ///
-    /// Interrupted waits (`EINTR`) are retried.
+    /// Interrupted waits (`EINTR`) are retried. With a pidfd, the wait is
+    /// `waitid(P_PIDFD, pidfd, WEXITED)` (Linux 5.4), decoded from the
+    /// `siginfo_t` into the same [`ExitStatus`]; on Linux 5.2 and 5.3, which
+    /// refuse `P_PIDFD` with `EINVAL`, it is `wait4` on the pid.
     ///
     /// # Errors
     ///
-    /// The errno of `wait4`: `ECHILD` when the child was already reaped (by an
-    /// earlier wait, which the `Child` remembers, or by a `SIGCHLD` handler or
-    /// disposition that reaps children).
+    /// The errno of `wait4` (or `waitid`): `ECHILD` when the child was already
+    /// reaped (by an earlier wait, which the `Child` remembers, or by a
+    /// `SIGCHLD` handler or disposition that reaps children).
     ///
     /// # References
     ///
     /// - [POSIX `waitpid`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/waitpid.html)
     /// - [Linux `wait4(2)`](https://man7.org/linux/man-pages/man2/wait4.2.html)
+    /// - [Linux `waitid(2)`](https://man7.org/linux/man-pages/man2/waitid.2.html)
     /// - [macOS `wait(2)`](https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/wait.2.html)
     /// - [FreeBSD `wait4(2)`](https://man.freebsd.org/cgi/man.cgi?query=wait4&sektion=2)
     /// - [OpenBSD `wait4(2)`](https://man.openbsd.org/wait4.2)
@@ -96,6 +148,7 @@ impl Child {
     ///
     /// - [POSIX `waitpid`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/waitpid.html)
     /// - [Linux `wait4(2)`](https://man7.org/linux/man-pages/man2/wait4.2.html)
+    /// - [Linux `waitid(2)`](https://man7.org/linux/man-pages/man2/waitid.2.html)
     /// - [macOS `wait(2)`](https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/wait.2.html)
     /// - [FreeBSD `wait4(2)`](https://man.freebsd.org/cgi/man.cgi?query=wait4&sektion=2)
     /// - [OpenBSD `wait4(2)`](https://man.openbsd.org/wait4.2)
@@ -121,6 +174,7 @@ impl Child {
     ///
     /// - [POSIX `waitpid`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/waitpid.html)
     /// - [Linux `wait4(2)`](https://man7.org/linux/man-pages/man2/wait4.2.html)
+    /// - [Linux `waitid(2)`](https://man7.org/linux/man-pages/man2/waitid.2.html)
     /// - [macOS `wait(2)`](https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/wait.2.html)
     /// - [FreeBSD `wait4(2)`](https://man.freebsd.org/cgi/man.cgi?query=wait4&sektion=2)
     /// - [OpenBSD `wait4(2)`](https://man.openbsd.org/wait4.2)
@@ -137,26 +191,48 @@ impl Child {
 
     /// `child.kill(sig)` — sends signal `sig` to the child.
     ///
+    /// With a pidfd, the signal goes through it (`pidfd_send_signal`, Linux
+    /// 5.1), so it reaches this child or nobody: once the child is reaped,
+    /// `ESRCH`, even if its pid now belongs to another process. Without one,
+    /// it is `kill` on the pid, unless a wait of this `Child` reaped it.
+    ///
     /// # Errors
     ///
-    /// The errno of `kill`: `EINVAL` for a bad signal number, `ESRCH` when the
-    /// child has exited and been reaped, `EPERM` when the caller may not signal
-    /// it.
+    /// The errno of `kill` (or `pidfd_send_signal`): `EINVAL` for a bad signal
+    /// number, `ESRCH` when the child has exited and been reaped (without a
+    /// pidfd, by a wait of this `Child`, or by other code as long as no other
+    /// process got its pid), `EPERM` when the caller may not signal it.
     ///
     /// # References
     ///
     /// - [POSIX `kill`](https://pubs.opengroup.org/onlinepubs/9799919799/functions/kill.html)
     /// - [Linux `kill(2)`](https://man7.org/linux/man-pages/man2/kill.2.html)
+    /// - [Linux `pidfd_send_signal(2)`](https://man7.org/linux/man-pages/man2/pidfd_send_signal.2.html)
     /// - [macOS `kill(2)`](https://developer.apple.com/library/archive/documentation/System/Conceptual/ManPages_iPhoneOS/man2/kill.2.html)
     /// - [FreeBSD `kill(2)`](https://man.freebsd.org/cgi/man.cgi?query=kill&sektion=2)
     /// - [OpenBSD `kill(2)`](https://man.openbsd.org/kill.2)
     /// - [NetBSD `kill(2)`](https://man.netbsd.org/kill.2)
     pub fn kill(&self, sig: c_int) -> Result<(), Errno> {
+        #[cfg(target_os = "linux")]
+        if self.pidfd >= 0 {
+            return crate::pidfd::kill(self.pidfd, sig);
+        }
         if self.reaped.load(Ordering::Acquire) {
             return Err(Errno::ESRCH);
         }
         // SAFETY: kill takes no pointer.
         unsafe { os::kill(self.pid, sig) }
+    }
+}
+
+/// Closes the pidfd; the child itself is left alone (see [`Child`]).
+impl Drop for Child {
+    fn drop(&mut self) {
+        if self.pidfd >= 0 {
+            // SAFETY: the Child owns its pidfd, and nothing uses it after
+            // this.
+            let _ = unsafe { os::close(self.pidfd) };
+        }
     }
 }
 

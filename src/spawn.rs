@@ -6,6 +6,8 @@ use libc::c_int;
 use crate::child::{self, Plan, RECORD_LEN, Record};
 use crate::command::{Command, Slot, Strategy};
 use crate::path::{self, PATH_MAX};
+#[cfg(target_os = "linux")]
+use crate::pidfd::fork;
 use crate::process::{self, Child};
 use crate::{Errno, Error, Step, os};
 
@@ -126,6 +128,9 @@ impl Command<'_> {
 /// Rejects contradictory or impossible requests before anything is done.
 fn validate(cmd: &Command<'_>) -> Result<(), Error> {
     let bad = |errno, reason| Err(Error::invalid(errno, reason));
+    if cfg!(not(target_os = "linux")) && cmd.pidfd {
+        return bad(Errno::EINVAL, "pidfds are Linux-only");
+    }
     let ctty_in_map = |fd: c_int| match cmd.fds {
         Some(map) => matches!(map.get(fd as usize), Some(Slot::Fd(_))),
         None => (0..3).contains(&fd),
@@ -237,9 +242,10 @@ fn spawn_fork(plan: &mut Plan<'_>) -> Result<Child, Error> {
     };
     plan.status_fd = write_end;
 
+    let mut pidfd = -1;
     // SAFETY: the child branch only runs `child::run`, which keeps to the
     // rules a forked child must follow, and leaves by the raw exit.
-    let forked = unsafe { os::fork() };
+    let forked = unsafe { fork(plan.cmd.pidfd, &mut pidfd) };
     if let Ok(0) = forked {
         // SAFETY: this is the freshly forked child, with all signals blocked,
         // and the status channel's write end in the plan.
@@ -250,13 +256,54 @@ fn spawn_fork(plan: &mut Plan<'_>) -> Result<Child, Error> {
     restore_signals(old_mask);
     // The child has its own copy of the write end.
     close_fds(&[write_end]);
-    match forked {
-        Ok(pid) => await_report(pid, read_end),
-        Err(errno) => {
+    let child = forked
+        .map_err(|errno| Error::new(Step::Fork, errno))
+        .and_then(|pid| adopt(pid, pidfd, plan.cmd.pidfd));
+    match child {
+        Ok(child) => await_report(child, read_end),
+        Err(err) => {
             close_fds(&[read_end]);
-            Err(Error::new(Step::Fork, errno))
+            Err(err)
         }
     }
+}
+
+/// `fork(want_pidfd, pidfd)` — the fork path's fork. On Linux it is
+/// [`crate::pidfd::fork`], which has the kernel make the child's pidfd
+/// with it when asked; elsewhere `validate` refuses a pidfd, and this is the
+/// backend's fork.
+///
+/// # Safety
+///
+/// As for the backend's `fork`.
+#[cfg(not(target_os = "linux"))]
+#[inline(always)]
+unsafe fn fork(_want_pidfd: bool, _pidfd: &mut c_int) -> Result<libc::pid_t, Errno> {
+    // SAFETY: forwarded from this function's contract.
+    unsafe { os::fork() }
+}
+
+/// The parent's handle on the child it just made, `pid`, with the pidfd the
+/// clone made (`pidfd`, -1 for none); when the command wants a pidfd and the
+/// clone made none, one is opened now. A child whose pidfd cannot be had is
+/// killed and reaped, and the spawn fails at `fork`.
+pub(crate) fn adopt(pid: libc::pid_t, pidfd: c_int, want: bool) -> Result<Child, Error> {
+    #[cfg(target_os = "linux")]
+    if want && pidfd < 0 {
+        return match crate::pidfd::open(pid) {
+            Ok(pidfd) => Ok(Child::with_pidfd(pid, pidfd)),
+            Err(errno) => {
+                // SAFETY: kill takes no pointer; `pid` is our unreaped child.
+                let _ = unsafe { os::kill(pid, libc::SIGKILL) };
+                process::reap(pid);
+                Err(Error::new(Step::Fork, errno))
+            }
+        };
+    }
+    // `validate` refuses a pidfd on other systems.
+    #[cfg(not(target_os = "linux"))]
+    let _ = want;
+    Ok(Child::with_pidfd(pid, pidfd))
 }
 
 /// The status channel: a close-on-exec pipe, `[read_end, write_end]`.
@@ -307,13 +354,14 @@ pub(crate) fn close_fds(fds: &[c_int]) {
 
 /// Waits for the child's report on the read end of the status channel
 /// (closed here): end of file means the child exec'd; a record means it
-/// failed, and it is reaped.
-pub(crate) fn await_report(pid: libc::pid_t, read_end: c_int) -> Result<Child, Error> {
+/// failed, and it is reaped (by pid, its pidfd closed after).
+pub(crate) fn await_report(child: Child, read_end: c_int) -> Result<Child, Error> {
+    let pid = child.pid();
     let report = read_record(read_end);
     close_fds(&[read_end]);
     match report {
         // End of file: the exec closed the child's write end.
-        Ok(None) => Ok(Child::from_pid(pid)),
+        Ok(None) => Ok(child),
         Ok(Some(record)) => {
             process::reap(pid);
             Err(decode(record))

@@ -1,6 +1,7 @@
 //! Conversions to and from the standard library's types, with the `std`
 //! feature: errors into `std::io::Error`, `std::os::fd` descriptors into map
-//! slots, and exit statuses both ways with `std::process::ExitStatus`.
+//! slots, a child's pidfd as a `BorrowedFd`, and exit statuses both ways
+//! with `std::process::ExitStatus`.
 //!
 //! Each conversion is a few loads and stores, except `From<Error> for
 //! io::Error`, which boxes the error: convert after the spawn, not in a
@@ -11,7 +12,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::process;
 
-use crate::{Errno, Error, ExitStatus, Slot};
+use crate::{Child, Errno, Error, ExitStatus, Slot};
 
 /// `io::Error::from(errno)` — the OS error with this number, exactly as
 /// `io::Error::from_raw_os_error` makes it: `raw_os_error()` gives the number
@@ -137,5 +138,30 @@ impl From<ExitStatus> for process::ExitStatus {
 impl From<process::ExitStatus> for ExitStatus {
     fn from(status: process::ExitStatus) -> Self {
         ExitStatus::from_raw(status.into_raw())
+    }
+}
+
+impl Child {
+    /// `child.as_pidfd()` — the child's pidfd ([`Child::pidfd`]) lent as a
+    /// `BorrowedFd`, for `poll`, `epoll` or `try_clone_to_owned`; `None`
+    /// without one.
+    ///
+    /// ```
+    /// # #[cfg(target_os = "linux")] {
+    /// use std::os::fd::AsRawFd;
+    /// use forkexec::{Command, ExitStatus};
+    ///
+    /// let child = Command::new(c"true").pidfd().spawn()?;
+    /// let pidfd = child.as_pidfd().expect("asked for a pidfd");
+    /// assert_eq!(Some(pidfd.as_raw_fd()), child.pidfd());
+    /// assert_eq!(child.wait()?, ExitStatus::Exited(0));
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+    pub fn as_pidfd(&self) -> Option<BorrowedFd<'_>> {
+        // SAFETY: the Child owns the pidfd and keeps it open for as long as
+        // the borrow of `self` lasts.
+        self.pidfd().map(|fd| unsafe { BorrowedFd::borrow_raw(fd) })
     }
 }

@@ -75,6 +75,8 @@ const CLONE_VFORK: u64 = libc::CLONE_VFORK as u64;
 /// only): every caught signal's action is the default in the child, ignored
 /// ones stay ignored.
 const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
+/// `CLONE_PIDFD` (`include/uapi/linux/sched.h`, Linux 5.2).
+const CLONE_PIDFD: u64 = libc::CLONE_PIDFD as u64;
 
 /// What the child reports through memory.
 ///
@@ -162,6 +164,7 @@ fn spawn_on(
     stack: &mut MaybeUninit<Stack>,
     #[cfg(test)] probe: Option<tests::Probe>,
 ) -> Result<Child, Error> {
+    let want_pidfd = plan.cmd.pidfd;
     let pipe = match MEMORY.load(Ordering::Relaxed) {
         SHARED => None,
         _ => Some(spawn::status_pipe(plan)?),
@@ -185,21 +188,26 @@ fn spawn_on(
         #[cfg(test)]
         stack_low: stack.as_ptr().cast(),
     };
-    let cloned = clone_child(&shared, stack);
+    let mut pidfd = -1;
+    let cloned = clone_child(&shared, stack, want_pidfd.then_some(&mut pidfd));
 
     spawn::restore_signals(old_mask);
     if let Some([_, write_end]) = pipe {
         spawn::close_fds(&[write_end]);
     }
-    let pid = match cloned {
-        Ok(pid) => pid,
-        Err(errno) => {
+    let child = cloned
+        .map_err(|errno| Error::new(Step::Fork, errno))
+        .and_then(|pid| spawn::adopt(pid, pidfd, want_pidfd));
+    let child = match child {
+        Ok(child) => child,
+        Err(err) => {
             if let Some([read_end, _]) = pipe {
                 spawn::close_fds(&[read_end]);
             }
-            return Err(Error::new(Step::Fork, errno));
+            return Err(err);
         }
     };
+    let pid = child.pid();
 
     // With CLONE_VFORK the kernel resumed this thread only once the child
     // exec'd or exited, and that wake-up orders the child's stores before
@@ -212,7 +220,7 @@ fn spawn_on(
             match pipe {
                 Some([read_end, _]) => {
                     MEMORY.store(COPIED, Ordering::Relaxed);
-                    spawn::await_report(pid, read_end)
+                    spawn::await_report(child, read_end)
                 }
                 None => {
                     // SAFETY: kill takes no pointer; `pid` is our unreaped
@@ -235,23 +243,31 @@ fn spawn_on(
                 process::reap(pid);
                 Err(spawn::decode(record))
             } else {
-                Ok(Child::from_pid(pid))
+                Ok(child)
             }
         }
     }
 }
 
 /// Makes the child: `clone3` with `CLONE_CLEAR_SIGHAND` where the kernel
-/// takes it, `clone` otherwise.
-fn clone_child(shared: &Shared<'_>, stack: &mut MaybeUninit<Stack>) -> Result<pid_t, Errno> {
+/// takes it, `clone` otherwise; with `CLONE_PIDFD` when `pidfd` is given
+/// and the kernel takes the flag, which then stores the pidfd there.
+fn clone_child(
+    shared: &Shared<'_>,
+    stack: &mut MaybeUninit<Stack>,
+    pidfd: Option<&mut c_int>,
+) -> Result<pid_t, Errno> {
     let arg = core::ptr::from_ref(shared).cast_mut().cast::<c_void>();
     let low = stack.as_mut_ptr().cast::<u8>();
+    let pidfd = pidfd.map_or(core::ptr::null_mut(), |fd| fd as *mut c_int);
 
     if CLONE3.load(Ordering::Relaxed) {
         // SAFETY: the plan is the parent's alone until the child exists.
         unsafe { (*shared.plan).handlers_reset = true };
+        let pidfd_flag = if pidfd.is_null() { 0 } else { CLONE_PIDFD };
         let args = CloneArgs {
-            flags: CLONE_VM | CLONE_VFORK | CLONE_CLEAR_SIGHAND,
+            flags: CLONE_VM | CLONE_VFORK | CLONE_CLEAR_SIGHAND | pidfd_flag,
+            pidfd: pidfd as u64,
             exit_signal: libc::SIGCHLD as u64,
             stack: low as u64,
             stack_size: STACK_SIZE as u64,
@@ -277,9 +293,22 @@ fn clone_child(shared: &Shared<'_>, stack: &mut MaybeUninit<Stack>) -> Result<pi
     // SAFETY: as above; the child resets the handlers itself.
     unsafe { (*shared.plan).handlers_reset = false };
     let flags = (CLONE_VM | CLONE_VFORK) as usize | libc::SIGCHLD as usize;
-    // SAFETY: as for clone3; the stack's top is 16-byte aligned since the
-    // stack and its size are.
-    check(unsafe { arch::clone(flags, low.add(STACK_SIZE), entry, arg) }).map(|pid| pid as pid_t)
+    // SAFETY: one past the stack's last byte, in the same allocation; it is
+    // 16-byte aligned since the stack and its size are.
+    let top = unsafe { low.add(STACK_SIZE) };
+    if !pidfd.is_null() && crate::pidfd::CLONE_PIDFD.load(Ordering::Relaxed) {
+        let flags = flags | CLONE_PIDFD as usize;
+        // SAFETY: as for clone3; `pidfd` points to a live c_int of the
+        // parent's.
+        match check(unsafe { arch::clone(flags, top, pidfd, entry, arg) }) {
+            // qemu-user 7.2 and seccomp profiles refuse the flag; no child
+            // was made, and the spawn opens the pidfd once there is one.
+            Err(Errno::EINVAL) => crate::pidfd::CLONE_PIDFD.store(false, Ordering::Relaxed),
+            cloned => return cloned,
+        }
+    }
+    // SAFETY: as for clone3.
+    check(unsafe { arch::clone(flags, top, core::ptr::null_mut(), entry, arg) })
 }
 
 /// Turns a raw system call return into a pid or an errno: the kernel returns

@@ -4,7 +4,7 @@
 //! alike, so the entry and its argument ride in `x9` and `x10` across it.
 
 use core::arch::asm;
-use core::ffi::c_void;
+use core::ffi::{c_int, c_void};
 
 use super::{CloneArgs, Entry};
 
@@ -48,23 +48,27 @@ pub(crate) unsafe fn clone3(args: &CloneArgs, entry: Entry, arg: *mut c_void) ->
     ret
 }
 
-/// `clone(flags, stack_top, 0, 0, 0)` — in the child, calls `entry(arg)`
-/// with the stack pointer at `stack_top`; in the parent, returns the raw
-/// result.
+/// `clone(flags, stack_top, parent_tid, 0, 0)` — in the child, calls
+/// `entry(arg)` with the stack pointer at `stack_top`; in the parent, returns
+/// the raw result.
 ///
 /// # Safety
 ///
 /// As for [`clone3`], with the stack given by its 16-byte aligned top.
+/// `parent_tid` is null, or where `CLONE_PIDFD` (or `CLONE_PARENT_SETTID`)
+/// in `flags` has the kernel store the pidfd (or the tid).
 #[inline(always)]
 pub(crate) unsafe fn clone(
     flags: usize,
     stack_top: *mut u8,
+    parent_tid: *mut c_int,
     entry: Entry,
     arg: *mut c_void,
 ) -> usize {
     let ret: usize;
-    // SAFETY: as for `clone3`; the parent tid pointer, the thread pointer and
-    // the child tid pointer are 0, unused without their flags.
+    // SAFETY: as for `clone3`; `parent_tid` is the caller's to vouch for, the
+    // thread pointer and the child tid pointer are 0, unused without their
+    // flags.
     unsafe {
         asm!(
             "svc #0",
@@ -78,7 +82,7 @@ pub(crate) unsafe fn clone(
             in("x8") libc::SYS_clone as usize,
             inlateout("x0") flags => ret,
             in("x1") stack_top,
-            in("x2") 0usize,
+            in("x2") parent_tid,
             in("x3") 0usize,
             in("x4") 0usize,
             in("x9") entry,

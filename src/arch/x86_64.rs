@@ -10,7 +10,7 @@
 //! returns past the entry, so the two stacks never disagree.
 
 use core::arch::asm;
-use core::ffi::c_void;
+use core::ffi::{c_int, c_void};
 
 use super::{CloneArgs, Entry};
 
@@ -55,23 +55,27 @@ pub(crate) unsafe fn clone3(args: &CloneArgs, entry: Entry, arg: *mut c_void) ->
     ret
 }
 
-/// `clone(flags, stack_top, 0, 0, 0)` — in the child, calls `entry(arg)`
-/// with the stack pointer at `stack_top`; in the parent, returns the raw
-/// result.
+/// `clone(flags, stack_top, parent_tid, 0, 0)` — in the child, calls
+/// `entry(arg)` with the stack pointer at `stack_top`; in the parent, returns
+/// the raw result.
 ///
 /// # Safety
 ///
 /// As for [`clone3`], with the stack given by its 16-byte aligned top.
+/// `parent_tid` is null, or where `CLONE_PIDFD` (or `CLONE_PARENT_SETTID`)
+/// in `flags` has the kernel store the pidfd (or the tid).
 #[inline(always)]
 pub(crate) unsafe fn clone(
     flags: usize,
     stack_top: *mut u8,
+    parent_tid: *mut c_int,
     entry: Entry,
     arg: *mut c_void,
 ) -> usize {
     let ret: usize;
-    // SAFETY: as for `clone3`; the parent and child tid pointers and the
-    // thread pointer are 0, unused without their flags.
+    // SAFETY: as for `clone3`; `parent_tid` is the caller's to vouch for, the
+    // child tid pointer and the thread pointer are 0, unused without their
+    // flags.
     unsafe {
         asm!(
             "syscall",
@@ -85,7 +89,7 @@ pub(crate) unsafe fn clone(
             inlateout("rax") libc::SYS_clone as usize => ret,
             in("rdi") flags,
             in("rsi") stack_top,
-            in("rdx") 0usize,
+            in("rdx") parent_tid,
             in("r10") 0usize,
             in("r8") 0usize,
             in("r12") entry,

@@ -5,7 +5,10 @@
 
 use super::{check, unreachable_exit};
 use crate::Errno;
-use libc::{c_char, c_int, c_long, c_uint, c_ulong, c_void, gid_t, pid_t, rlimit, stat, uid_t};
+use libc::{
+    c_char, c_int, c_long, c_uint, c_ulong, c_void, gid_t, id_t, idtype_t, pid_t, rlimit,
+    siginfo_t, stat, uid_t,
+};
 
 static_assertions::const_assert_eq!(sc::nr::CHDIR, libc::SYS_chdir as usize);
 static_assertions::const_assert_eq!(sc::nr::CHROOT, libc::SYS_chroot as usize);
@@ -21,6 +24,11 @@ static_assertions::const_assert_eq!(sc::nr::GETPID, libc::SYS_getpid as usize);
 static_assertions::const_assert_eq!(sc::nr::IOCTL, libc::SYS_ioctl as usize);
 static_assertions::const_assert_eq!(sc::nr::KILL, libc::SYS_kill as usize);
 static_assertions::const_assert_eq!(sc::nr::NEWFSTATAT, libc::SYS_newfstatat as usize);
+static_assertions::const_assert_eq!(sc::nr::PIDFD_OPEN, libc::SYS_pidfd_open as usize);
+static_assertions::const_assert_eq!(
+    sc::nr::PIDFD_SEND_SIGNAL,
+    libc::SYS_pidfd_send_signal as usize
+);
 static_assertions::const_assert_eq!(sc::nr::PIPE2, libc::SYS_pipe2 as usize);
 static_assertions::const_assert_eq!(sc::nr::PRLIMIT64, libc::SYS_prlimit64 as usize);
 static_assertions::const_assert_eq!(sc::nr::PTRACE, libc::SYS_ptrace as usize);
@@ -33,6 +41,7 @@ static_assertions::const_assert_eq!(sc::nr::SETPGID, libc::SYS_setpgid as usize)
 static_assertions::const_assert_eq!(sc::nr::SETSID, libc::SYS_setsid as usize);
 static_assertions::const_assert_eq!(sc::nr::SETUID, libc::SYS_setuid as usize);
 static_assertions::const_assert_eq!(sc::nr::WAIT4, libc::SYS_wait4 as usize);
+static_assertions::const_assert_eq!(sc::nr::WAITID, libc::SYS_waitid as usize);
 static_assertions::const_assert_eq!(sc::nr::WRITE, libc::SYS_write as usize);
 
 /// `chdir(path)` — changes the working directory.
@@ -206,6 +215,24 @@ pub unsafe fn fork() -> Result<pid_t, Errno> {
     check(unsafe { sc::syscall!(CLONE, libc::SIGCHLD, 0, 0, 0, 0) }).map(|r| r as pid_t)
 }
 
+/// `fork_pidfd(pidfd)` — a child process and a pidfd that refers to it, made by
+/// `clone(SIGCHLD | CLONE_PIDFD)` (Linux 5.2); runs no atfork handler.
+///
+/// Allowed between fork and exec. `clone` takes the pidfd's address as its
+/// third argument, the parent tid's on x86_64 and aarch64 alike.
+///
+/// # Safety
+///
+/// As for `fork`. `pidfd` points to a writable `c_int`, where the parent gets a
+/// close-on-exec descriptor that it then owns.
+#[doc(alias = "clone")]
+#[inline]
+pub unsafe fn fork_pidfd(pidfd: *mut c_int) -> Result<pid_t, Errno> {
+    // SAFETY: the caller upholds this function's contract.
+    check(unsafe { sc::syscall!(CLONE, libc::SIGCHLD | libc::CLONE_PIDFD, 0, pidfd, 0, 0) })
+        .map(|r| r as pid_t)
+}
+
 /// `fstatat(dirfd, path, buf, flags)` — a file's status, by `newfstatat`.
 ///
 /// Parent only: not for a forked child.
@@ -279,6 +306,41 @@ pub unsafe fn ioctl(fd: c_int, request: c_ulong, arg: *mut c_void) -> Result<c_i
 pub unsafe fn kill(pid: pid_t, sig: c_int) -> Result<(), Errno> {
     // SAFETY: the caller upholds this function's contract.
     check(unsafe { sc::syscall!(KILL, pid, sig) }).map(drop)
+}
+
+/// `pidfd_open(pid, flags)` — a close-on-exec descriptor that refers to the
+/// process `pid` (Linux 5.3).
+///
+/// Parent only: not for a forked child.
+///
+/// # Safety
+///
+/// None beyond the call being made at all: it reads no memory. The caller owns
+/// the descriptor it returns.
+#[inline]
+pub unsafe fn pidfd_open(pid: pid_t, flags: c_uint) -> Result<c_int, Errno> {
+    // SAFETY: the caller upholds this function's contract.
+    check(unsafe { sc::syscall!(PIDFD_OPEN, pid, flags) }).map(|r| r as c_int)
+}
+
+/// `pidfd_send_signal(pidfd, sig, info, flags)` — sends a signal to the process
+/// that `pidfd` refers to (Linux 5.1).
+///
+/// Parent only: not for a forked child.
+///
+/// # Safety
+///
+/// Sending `sig` to that process is what the caller means: it may end or stop
+/// it. `info` is null or points to a `siginfo_t`.
+#[inline]
+pub unsafe fn pidfd_send_signal(
+    pidfd: c_int,
+    sig: c_int,
+    info: *mut siginfo_t,
+    flags: c_uint,
+) -> Result<(), Errno> {
+    // SAFETY: the caller upholds this function's contract.
+    check(unsafe { sc::syscall!(PIDFD_SEND_SIGNAL, pidfd, sig, info, flags) }).map(drop)
 }
 
 /// `pipe2(fds, flags)` — a pipe, with flags such as `O_CLOEXEC` applied
@@ -447,6 +509,27 @@ pub unsafe fn wait4(
 ) -> Result<pid_t, Errno> {
     // SAFETY: the caller upholds this function's contract.
     check(unsafe { sc::syscall!(WAIT4, pid, status, options, rusage) }).map(|r| r as pid_t)
+}
+
+/// `waitid(idtype, id, infop, options)` — waits for a change of state of a
+/// child that `idtype` and `id` name, and describes it in `infop`.
+///
+/// Parent only: not for a forked child. The system call's fifth argument, a
+/// `rusage`, is null.
+///
+/// # Safety
+///
+/// `infop` points to a writable `siginfo_t`; reaping the child is the caller's
+/// to decide.
+#[inline]
+pub unsafe fn waitid(
+    idtype: idtype_t,
+    id: id_t,
+    infop: *mut siginfo_t,
+    options: c_int,
+) -> Result<(), Errno> {
+    // SAFETY: the caller upholds this function's contract.
+    check(unsafe { sc::syscall!(WAITID, idtype, id, infop, options, 0) }).map(drop)
 }
 
 /// `write(fd, buf, count)` — writes bytes.

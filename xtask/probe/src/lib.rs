@@ -118,6 +118,8 @@ pub const KILL: u32 = 1 << 16;
 pub const TRY_WAIT: u32 = 1 << 17;
 /// Wait for the child to stop rather than exit.
 pub const WAIT_STOPPED: u32 = 1 << 18;
+/// Give the child a pidfd (Linux), and wait and signal through it.
+pub const PIDFD: u32 = 1 << 19;
 
 /// Most descriptor slots a request may map.
 pub const MAX_SLOTS: usize = 16;
@@ -256,6 +258,9 @@ pub unsafe extern "C" fn forkexec_probe(request: *const Request) -> c_int {
     }
     if has(VFORK) {
         cmd.strategy(Strategy::Vfork);
+    }
+    if has(PIDFD) {
+        cmd.pidfd();
     }
 
     let child = match cmd.spawn() {

@@ -9,7 +9,7 @@ use std::ffi::CString;
 use std::os::unix::ffi::OsStringExt;
 use std::process::ExitCode;
 
-use forkexec_probe::{FORK, Request, Str, forkexec_probe};
+use forkexec_probe::{FORK, PIDFD, Request, Str, forkexec_probe};
 
 fn main() -> ExitCode {
     let mut args = std::env::args_os()
@@ -34,7 +34,9 @@ fn main() -> ExitCode {
         fds: fds.as_ptr(),
         nfds: fds.len(),
         signal: 0,
-        flags: FORK,
+        // On Linux, the child's pidfd too, waited for and signalled
+        // through.
+        flags: FORK | if cfg!(target_os = "linux") { PIDFD } else { 0 },
     };
     // SAFETY: every pointer of `request` is null or points to live data of
     // the kind its field names.
