@@ -416,9 +416,12 @@ pub unsafe fn kill(pid: pid_t, sig: c_int) -> Result<(), Errno> {
 /// the descriptor it returns.
 #[inline]
 pub unsafe fn pidfd_open(pid: pid_t, flags: c_uint) -> Result<c_int, Errno> {
+    // SAFETY: TABLE is an initialized static; see the module's docs for
+    // why the load is volatile.
+    let f = unsafe { core::ptr::read_volatile(&raw const TABLE.syscall) };
     // SAFETY: the caller upholds this function's contract.
     let ret = unsafe {
-        libc::syscall(
+        f(
             libc::SYS_pidfd_open,
             pid as libc::c_long,
             flags as libc::c_long,
@@ -444,9 +447,12 @@ pub unsafe fn pidfd_send_signal(
     info: *mut siginfo_t,
     flags: c_uint,
 ) -> Result<(), Errno> {
+    // SAFETY: TABLE is an initialized static; see the module's docs for
+    // why the load is volatile.
+    let f = unsafe { core::ptr::read_volatile(&raw const TABLE.syscall) };
     // SAFETY: the caller upholds this function's contract.
     let ret = unsafe {
-        libc::syscall(
+        f(
             libc::SYS_pidfd_send_signal,
             pidfd as libc::c_long,
             sig as libc::c_long,
