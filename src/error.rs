@@ -59,7 +59,6 @@ impl Errno {
 
 macro_rules! errno_consts {
     ($($name:ident => $message:literal,)*) => {
-        #[allow(missing_docs)]
         impl Errno {
             $(
                 #[doc = $message]

@@ -126,6 +126,11 @@ fn checks(quick: bool) -> Vec<Check> {
     for (test, _) in NOT_UNDER_QEMU {
         qemu.extend(["--skip", test]);
     }
+    // qemu-user forks a guest with host fork() while its other guest threads
+    // may hold qemu's own locks, and the copy can then wait on one forever:
+    // the hazard this crate exists for, inside the emulator. Tests run one
+    // at a time there, which keeps the harness's threads quiet at forks.
+    qemu.push("--test-threads=1");
     all.push(
         cargo("test aarch64 under qemu (strategy fork)", &qemu)
             .env("FORKEXEC_TEST_STRATEGY", "fork")
