@@ -268,7 +268,6 @@ fn libc_file(backend: &Backend, arch: &str, calls: &[Resolved]) -> Result<String
         .as_deref()
         .ok_or("libc backend without errno")?;
     let library = backend.library.as_deref().unwrap_or("libc");
-    let child: Vec<&Resolved> = calls.iter().filter(|c| c.child).collect();
 
     let mut out = String::from(HEADER);
     let intro = format!(
@@ -290,9 +289,19 @@ fn libc_file(backend: &Backend, arch: &str, calls: &[Resolved]) -> Result<String
          volatile read so that the compiler cannot turn it back into a direct \
          call. The parent-only calls go through the `libc` crate.",
     );
+    if calls.iter().any(|c| !c.child && c.syscall.is_some()) {
+        out.push_str("//!\n");
+        wrap_into(
+            &mut out,
+            0,
+            "//! ",
+            "Except for those made by number: they reach the C library's `syscall` \
+             through `TABLE` too, since the child's calls bind it there.",
+        );
+    }
     out.push('\n');
 
-    let slots = table_slots(backend, &child);
+    let slots = table_slots(backend, calls);
     let mut decl_types = BTreeSet::from(["c_int".to_string()]);
     for slot in &slots {
         for arg in &slot.args {
@@ -378,6 +387,10 @@ fn libc_file(backend: &Backend, arch: &str, calls: &[Resolved]) -> Result<String
         let alias = (call.child && call.syscall.is_none() && call.symbol != call.name)
             .then_some(call.symbol.as_str());
         let how = match (&call.syscall, &backend.syscall) {
+            (Some(number), Some(_)) if !call.child => Some(format!(
+                "Made as system call `{number}` through the C library's \
+                 `{SYSCALL_SYMBOL}`, by the table's pointer to it."
+            )),
             (Some(number), Some(_)) => Some(format!(
                 "Made as system call `{number}` through the C library's `{SYSCALL_SYMBOL}`, \
                  not by its `{}`, which can leave a forked child waiting forever (see \
@@ -396,7 +409,7 @@ fn libc_file(backend: &Backend, arch: &str, calls: &[Resolved]) -> Result<String
             rust_ret(call)
         );
         let names: Vec<&str> = call.args.iter().map(|a| a.name.as_str()).collect();
-        let made = if call.child {
+        let made = if call.child || call.syscall.is_some() {
             let field = match call.syscall {
                 Some(_) => SYSCALL_SYMBOL,
                 None => call.name.as_str(),
@@ -416,17 +429,6 @@ fn libc_file(backend: &Backend, arch: &str, calls: &[Resolved]) -> Result<String
                 }
                 None => format!("unsafe {{ f({}) }}", names.join(", ")),
             }
-        } else if let Some(rest) = call.call.strip_prefix("syscall(") {
-            // `syscall` is also a child entry of this backend: the parent
-            // reaches it through the same load-time table, so the symbol never
-            // gets a direct call (which the object audit forbids).
-            let _ = writeln!(
-                out,
-                "// SAFETY: TABLE is an initialized static; see the module's docs for\n\
-                 // why the load is volatile.\n\
-                 let f = unsafe {{ core::ptr::read_volatile(&raw const TABLE.syscall) }};"
-            );
-            format!("unsafe {{ f({rest} }}")
         } else {
             format!("unsafe {{ libc::{} }}", call.call)
         };
@@ -520,11 +522,12 @@ impl Slot<'_> {
 
 /// The table's slots, sorted by field: one per child-allowed call made
 /// through its own symbol, and one for the C library's `syscall` entry
-/// when some calls are made through it.
-fn table_slots<'a>(backend: &'a Backend, child: &[&'a Resolved]) -> Vec<Slot<'a>> {
-    let mut slots: Vec<Slot<'a>> = child
+/// when some calls are made through it (child-allowed ones, and perhaps
+/// parent-only ones too).
+fn table_slots<'a>(backend: &'a Backend, calls: &'a [Resolved]) -> Vec<Slot<'a>> {
+    let mut slots: Vec<Slot<'a>> = calls
         .iter()
-        .filter(|call| call.syscall.is_none())
+        .filter(|call| call.child && call.syscall.is_none())
         .map(|call| Slot {
             field: &call.name,
             symbol: &call.symbol,
@@ -534,12 +537,22 @@ fn table_slots<'a>(backend: &'a Backend, child: &[&'a Resolved]) -> Vec<Slot<'a>
             why: call.why.as_ref().map(|why| format!("{why}.")),
         })
         .collect();
-    let through: Vec<String> = child
-        .iter()
-        .filter(|call| call.syscall.is_some())
-        .map(|call| format!("`{}`", call.name))
-        .collect();
+    let through = |child: bool| -> Vec<String> {
+        calls
+            .iter()
+            .filter(|call| call.child == child && call.syscall.is_some())
+            .map(|call| format!("`{}`", call.name))
+            .collect()
+    };
+    let (through, parent) = (through(true), through(false));
     if let (false, Some(entry)) = (through.is_empty(), &backend.syscall) {
+        let parent = match parent.as_slice() {
+            [] => String::new(),
+            names => format!(
+                " The parent-only {} are made through it too.",
+                names.join(", ")
+            ),
+        };
         slots.push(Slot {
             field: SYSCALL_SYMBOL,
             symbol: SYSCALL_SYMBOL,
@@ -550,7 +563,7 @@ fn table_slots<'a>(backend: &'a Backend, child: &[&'a Resolved]) -> Vec<Slot<'a>
             variadic_after: Some(1),
             ret: "c_long".to_string(),
             why: Some(format!(
-                "makes {} by number. {}.",
+                "makes {} by number. {}.{parent}",
                 through.join(", "),
                 entry.why
             )),

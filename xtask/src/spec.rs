@@ -243,9 +243,11 @@ impl Spec {
                     check_resolved(call, backend, name)?;
                 }
                 let through_syscall = calls.iter().any(|c| c.syscall.is_some());
-                if backend.syscall.is_some() && !through_syscall {
+                // The entry's `why` is about the child's calls.
+                let child_through_syscall = calls.iter().any(|c| c.child && c.syscall.is_some());
+                if backend.syscall.is_some() && !child_through_syscall {
                     return Err(format!(
-                        "{SPEC_PATH}: backend `{name}` gives `syscall`, but no call on {arch} is made through it"
+                        "{SPEC_PATH}: backend `{name}` gives `syscall`, but no child call on {arch} is made through it"
                     ));
                 }
                 if through_syscall && calls.iter().any(|c| c.name == SYSCALL_SYMBOL) {
@@ -436,8 +438,11 @@ fn check_syscall(call: &Resolved, number: &str, info: &Backend) -> Result<(), St
     if info.syscall.is_none() {
         return Err("`syscall` needs the backend's `syscall = { why = ... }`".into());
     }
-    if !call.child {
-        return Err("`syscall` is for child-allowed calls; a parent-only one gives `call`".into());
+    if !call.child && call.why.is_none() {
+        return Err(
+            "a parent-only call made through `syscall` gives `why`: the reason it does not use its own wrapper"
+                .into(),
+        );
     }
     let name_ok = number.strip_prefix("SYS_").is_some_and(|rest| {
         !rest.is_empty()
@@ -611,6 +616,34 @@ mod tests {
         }
     }
 
+    /// A parent-only call made by number (the pidfd calls of Linux's libc
+    /// flavour, which have no wrapper in musl) goes through the table's
+    /// `syscall` slot too: a direct call would bind, lazily, the very
+    /// symbol that the child's calls need bound at load time.
+    #[test]
+    fn parent_calls_by_number_go_through_the_table_too() {
+        let spec = spec();
+        let files = crate::generate::generate(&spec).unwrap();
+        for arch in &spec.backend["linux_libc"].archs {
+            let calls = spec.calls_of("linux_libc", arch).unwrap();
+            for name in ["pidfd_open", "pidfd_send_signal"] {
+                let call = calls.iter().find(|c| c.name == name).unwrap();
+                assert!(!call.child, "{arch}: {name} is parent-only");
+                assert_eq!(call.symbol, SYSCALL_SYMBOL, "{arch}: {name}");
+            }
+            let path = spec.file_of("linux_libc", arch);
+            let text = &files.iter().find(|(p, _)| *p == path).unwrap().1;
+            assert_eq!(
+                text.matches("f(libc::SYS_pidfd_open, pid as c_long, flags as c_long)")
+                    .count(),
+                1,
+                "{}",
+                path.display()
+            );
+            assert!(!text.contains("libc::syscall("), "{}", path.display());
+        }
+    }
+
     /// A `syscall` binding is refused where it cannot work.
     #[test]
     fn a_misplaced_syscall_binding_is_refused() {
@@ -650,7 +683,7 @@ mod tests {
                     "args = [\"pid: pid_t\", \"sig: c_int\"]\nret = \"()\"\nchild = false\nlinux = {}\nlinux_libc = {}",
                     "args = [\"pid: pid_t\", \"sig: c_int\"]\nret = \"()\"\nchild = false\nlinux = {}\nlinux_libc = { syscall = \"SYS_kill\" }",
                 ),
-                "is for child-allowed calls",
+                "gives `why`",
             ),
             (
                 broken(
@@ -677,7 +710,7 @@ mod tests {
             unused = replaced(&unused, &old, &format!("symbol = \"{name}\""));
         }
         let error = Spec::parse(&unused).unwrap_err();
-        assert!(error.contains("no call on"), "{error}");
+        assert!(error.contains("no child call on"), "{error}");
     }
 
     /// Two runs of the generator give the same text.

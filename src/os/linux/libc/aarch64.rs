@@ -11,6 +11,9 @@
 //! referenced from the table alone, and each pointer is loaded with a volatile
 //! read so that the compiler cannot turn it back into a direct call. The
 //! parent-only calls go through the `libc` crate.
+//!
+//! Except for those made by number: they reach the C library's `syscall`
+//! through `TABLE` too, since the child's calls bind it there.
 
 use crate::Errno;
 use libc::{
@@ -76,7 +79,8 @@ mod sym {
         // never released, so the child can wait forever. musl's versions take a
         // lock that a parent thread may have held at the fork. The system call
         // itself changes the calling thread alone, which in the child is the
-        // whole process.
+        // whole process. The parent-only `pidfd_open`, `pidfd_send_signal` are
+        // made through it too.
         #[link_name = "syscall"]
         pub(super) fn syscall(number: c_long, ...) -> c_long;
         #[link_name = "write"]
@@ -407,8 +411,9 @@ pub unsafe fn kill(pid: pid_t, sig: c_int) -> Result<(), Errno> {
 /// `pidfd_open(pid, flags)` — a close-on-exec descriptor that refers to the
 /// process `pid` (Linux 5.3).
 ///
-/// Parent only: not for a forked child. Through `syscall`: musl has no wrapper,
-/// glibc one only since 2.36.
+/// Parent only: not for a forked child. The C library has no wrapper before
+/// glibc 2.36, and musl none. Made as system call `SYS_pidfd_open` through the
+/// C library's `syscall`, by the table's pointer to it.
 ///
 /// # Safety
 ///
@@ -419,22 +424,22 @@ pub unsafe fn pidfd_open(pid: pid_t, flags: c_uint) -> Result<c_int, Errno> {
     // SAFETY: TABLE is an initialized static; see the module's docs for
     // why the load is volatile.
     let f = unsafe { core::ptr::read_volatile(&raw const TABLE.syscall) };
-    // SAFETY: the caller upholds this function's contract.
-    let ret = unsafe {
-        f(
-            libc::SYS_pidfd_open,
-            pid as libc::c_long,
-            flags as libc::c_long,
-        ) as c_int
-    };
-    if ret == -1 { Err(errno()) } else { Ok(ret) }
+    // SAFETY: the caller upholds this function's contract, and `SYS_pidfd_open`
+    // takes these arguments, each passed as the `long` that `syscall` reads.
+    let ret = unsafe { f(libc::SYS_pidfd_open, pid as c_long, flags as c_long) };
+    if ret == -1 {
+        Err(errno())
+    } else {
+        Ok(ret as c_int)
+    }
 }
 
 /// `pidfd_send_signal(pidfd, sig, info, flags)` — sends a signal to the process
 /// that `pidfd` refers to (Linux 5.1).
 ///
-/// Parent only: not for a forked child. Through `syscall`: musl has no wrapper,
-/// glibc one only since 2.36.
+/// Parent only: not for a forked child. The C library has no wrapper before
+/// glibc 2.36, and musl none. Made as system call `SYS_pidfd_send_signal`
+/// through the C library's `syscall`, by the table's pointer to it.
 ///
 /// # Safety
 ///
@@ -450,15 +455,17 @@ pub unsafe fn pidfd_send_signal(
     // SAFETY: TABLE is an initialized static; see the module's docs for
     // why the load is volatile.
     let f = unsafe { core::ptr::read_volatile(&raw const TABLE.syscall) };
-    // SAFETY: the caller upholds this function's contract.
+    // SAFETY: the caller upholds this function's contract, and
+    // `SYS_pidfd_send_signal` takes these arguments, each passed as the `long`
+    // that `syscall` reads.
     let ret = unsafe {
         f(
             libc::SYS_pidfd_send_signal,
-            pidfd as libc::c_long,
-            sig as libc::c_long,
-            info,
-            flags as libc::c_long,
-        ) as c_int
+            pidfd as c_long,
+            sig as c_long,
+            info as c_long,
+            flags as c_long,
+        )
     };
     if ret == -1 { Err(errno()) } else { Ok(()) }
 }
